@@ -1,0 +1,58 @@
+import { userInfo } from 'node:os'
+import { createPasswordHasher } from '../auth/passwords.js'
+import { systemClock, type Clock } from '../clock.js'
+import { loadConfig } from '../config/env.js'
+import { createCore } from '../core.js'
+import { ConfigError, GatewayError } from '../errors.js'
+import { openStore } from '../open-store.js'
+import { USER_USAGE, userCommand } from './commands/user.js'
+import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, UsageError, type CliContext, type CliIo } from './io.js'
+
+const USAGE = ['usage: pnpm gatehouse <command>', '', '  migrate', ...USER_USAGE.map((u) => `  ${u}`)].join('\n')
+
+type Command = (args: string[], ctx: CliContext) => Promise<void>
+
+const COMMANDS: Record<string, Command> = {
+  migrate: async (args, ctx) => {
+    if (args.length > 0) throw new UsageError('migrate takes no arguments')
+    // Opening the store applied the migrations; say where.
+    ctx.io.out(`migrations applied to ${ctx.config.database.kind === 'sqlite' ? ctx.config.database.path : 'postgres'}`)
+  },
+  user: userCommand,
+}
+
+/** Runs one CLI command and returns its exit status: 0 done, 1 refused, 2 bad usage. */
+export async function runCli(argv: string[], io: CliIo, clock: Clock = systemClock): Promise<number> {
+  const [name, ...args] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ;(name === undefined ? io.err : io.out)(USAGE)
+    return name === undefined ? EXIT_USAGE : EXIT_OK
+  }
+  const command = COMMANDS[name]
+  if (command === undefined) {
+    io.err(`gatehouse: unknown command "${name}"\n\n${USAGE}`)
+    return EXIT_USAGE
+  }
+  let store
+  try {
+    const config = loadConfig(io.env, io.cwd)
+    store = await openStore(config.database)
+    const core = createCore({ config, store, clock, hasher: createPasswordHasher() })
+    await command(args, { io, config, store, core, actor: { actor: `cli:${userInfo().username}`, clientIp: 'cli', userAgent: 'gatehouse-cli' } })
+    return EXIT_OK
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`gatehouse: ${(error as Error).message}\n\n${USAGE}`)
+      return EXIT_USAGE
+    }
+    if (error instanceof GatewayError || error instanceof ConfigError) {
+      io.err(`gatehouse: ${error.message}`)
+      return EXIT_REFUSED
+    }
+    const code = (error as { code?: string }).code
+    io.err(`gatehouse: failed${code ? ` (${code})` : ''}: ${(error as Error).message}`)
+    return EXIT_REFUSED
+  } finally {
+    await store?.close()
+  }
+}

@@ -1,0 +1,32 @@
+import type { CookieSecret } from './cookie-secrets.js'
+import type { DatabaseTarget } from './database-url.js'
+import type { Upstream } from './upstreams.js'
+
+export type SigningAlg = 'EdDSA' | 'ES256' | 'RS256'
+
+/** Everything the gateway needs to know, parsed and checked once at start-up. */
+export interface GatewayConfig {
+  host: string
+  port: number
+  database: DatabaseTarget
+  upstreams: Upstream[]
+  /** e.g. https://app.example.com — no path, no trailing slash. */
+  publicOrigin: string
+  /** True when the public origin is https: Secure cookie with the __Host- prefix. */
+  secureCookies: boolean
+  /** Newest first. */
+  cookieSecrets: CookieSecret[]
+  masterKey: string
+  upstreamTimeoutMs: number
+  accessTtlS: number
+  idleTtlS: number
+  absoluteTtlS: number
+  rotateEveryS: number
+  rotateGraceS: number
+  maxSessionsPerUser: number
+  signingAlg: SigningAlg
+  production: boolean
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** Where development secrets and the default database live. */
+  dataDir: string
+}

@@ -1,0 +1,20 @@
+import type { Session, User } from '@gatehouse/store'
+
+/** The variables the gateway's middleware sets on the context. */
+export interface AppVariables {
+  requestId: string
+  clientIp: string
+  /** Set by the session middleware when the cookie names a live session. */
+  auth?: AuthContext
+  /** The cookie named no live session: the response clears it. */
+  clearCookie?: boolean
+}
+
+export interface AuthContext {
+  session: Session
+  user: User
+}
+
+export interface AppEnv {
+  Variables: AppVariables
+}

@@ -1,0 +1,31 @@
+import { loadConfig } from './config/env.js'
+import { ConfigError } from './errors.js'
+import { startGateway } from './server.js'
+
+// The only module that reads process.env; everything below gets a parsed config.
+async function main(): Promise<void> {
+  let config
+  try {
+    config = loadConfig(process.env, process.cwd())
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`gatehouse: configuration error: ${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+  const running = await startGateway(config)
+  process.stdout.write(`Gatehouse listening on ${running.url} (public origin ${config.publicOrigin})\n`)
+  const stop = (signal: string) => {
+    process.stdout.write(`${signal}: finishing in-flight requests\n`)
+    void running.close().then(() => process.exit(0))
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((error: unknown) => {
+  const code = (error as { code?: string }).code
+  process.stderr.write(`gatehouse: failed to start${code ? ` (${code})` : ''}: ${(error as Error).message}\n`)
+  process.exit(1)
+})

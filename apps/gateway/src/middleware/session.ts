@@ -1,0 +1,35 @@
+import { getCookie } from 'hono/cookie'
+import { createMiddleware } from 'hono/factory'
+import { GatewayError } from '../errors.js'
+import type { AppEnv } from '../http/app-env.js'
+import type { SessionManager } from '../session/session-manager.js'
+
+/**
+ * Resolves the session cookie into `c.var.auth` (or leaves it unset), and passes on a rotated
+ * or re-sealed cookie in the response. It refuses nothing itself: routes that need a session
+ * use `requireSession`.
+ */
+export function sessionMiddleware(sessions: SessionManager) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const value = getCookie(c, sessions.cookie.name)
+    const result = await sessions.authenticate(value, { clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null })
+    if (result.ok) {
+      c.set('auth', { session: result.session, user: result.user })
+    } else if (result.clearCookie) {
+      c.set('clearCookie', true)
+    }
+    await next()
+    if (result.ok && result.setCookie !== undefined && c.get('auth')?.session.id === result.session.id) {
+      c.res.headers.append('set-cookie', result.setCookie)
+    } else if (!result.ok && result.clearCookie && !c.res.headers.has('set-cookie')) {
+      c.res.headers.append('set-cookie', sessions.cookie.clear())
+    }
+  })
+}
+
+/** The authenticated user and session, or a 401. */
+export function requireAuth(c: { get(key: 'auth'): AppEnv['Variables']['auth'] }) {
+  const auth = c.get('auth')
+  if (auth === undefined) throw new GatewayError('ERR_UNAUTHENTICATED', { headers: { 'www-authenticate': 'Cookie' } })
+  return auth
+}

@@ -1,0 +1,63 @@
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import { serve } from '@hono/node-server'
+import type { Logger } from 'pino'
+import type { Store } from '@gatehouse/store'
+import { createGateway, type Gateway } from './app.js'
+import { createPasswordHasher } from './auth/passwords.js'
+import { systemClock, type Clock } from './clock.js'
+import type { GatewayConfig } from './config/config.js'
+import { createLogger } from './logging/logger.js'
+import { openStore } from './open-store.js'
+
+export interface RunningGateway {
+  url: string
+  port: number
+  gateway: Gateway
+  store: Store
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the store. */
+  close(graceMs?: number): Promise<void>
+}
+
+export interface StartOptions {
+  logger?: Logger
+  clock?: Clock
+}
+
+export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger(config.logLevel)
+  const store = await openStore(config.database)
+  const gateway = createGateway({ config, store, clock: options.clock ?? systemClock, logger, hasher: createPasswordHasher() })
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: gateway.app.fetch, hostname: config.host, port: config.port }, () => resolve(s as Server)) as Server
+    s.once('error', reject)
+  })
+  const { port } = server.address() as AddressInfo
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const url = `http://${host}:${port}`
+  logger.info({ url, database: config.database.kind, upstreams: config.upstreams.map((u) => u.name) }, 'gatehouse listening')
+
+  let closing: Promise<void> | undefined
+  const close = (graceMs = 10_000) => {
+    closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.closeAllConnections()
+          resolve()
+        }, graceMs)
+        force.unref()
+        server.close(() => {
+          clearTimeout(force)
+          resolve()
+        })
+        // Keep-alive connections with no request in flight would hold close() open.
+        server.closeIdleConnections()
+      })
+      await store.close()
+      logger.info('gatehouse stopped')
+    })()
+    return closing
+  }
+  return { url, port, gateway, store, close }
+}

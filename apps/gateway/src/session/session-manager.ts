@@ -1,0 +1,171 @@
+import type { RevocationReason, Session, Store, User } from '@gatehouse/store'
+import type { AuditLog, AuditOrigin } from '../audit.js'
+import type { Clock } from '../clock.js'
+import type { CookiePayload, SessionCookie } from './cookie.js'
+import { hashCredential, newCredential, newSessionId, sameHash } from './credential.js'
+
+export interface SessionPolicy {
+  idleTtlS: number
+  absoluteTtlS: number
+  rotateEveryS: number
+  rotateGraceS: number
+  maxSessionsPerUser: number
+}
+
+/** Last-seen is written at most this often per session, not on every request. */
+export const TOUCH_INTERVAL_MS = 60_000
+
+export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected' | 'no_user'
+
+export type AuthResult =
+  | { ok: true; session: Session; user: User; setCookie?: string }
+  | { ok: false; failure: AuthFailure; clearCookie: boolean }
+
+export interface StartedSession {
+  session: Session
+  setCookie: string
+}
+
+export interface SessionManager {
+  start(user: User, device: { deviceName: string; clientIp: string; userAgent: string }): Promise<StartedSession>
+  authenticate(cookieValue: string | undefined, origin: AuditOrigin): Promise<AuthResult>
+  /** Revokes and audits; false when it was already ended. */
+  revoke(sessionId: string, reason: RevocationReason, origin: AuditOrigin & { userId: string }): Promise<boolean>
+  /** Revokes every session of a user (but one) and audits each. */
+  revokeAllOfUser(userId: string, reason: RevocationReason, origin: AuditOrigin & { exceptSessionId?: string }): Promise<string[]>
+  expiresAt(session: Session): number
+  readonly cookie: SessionCookie
+}
+
+export interface SessionManagerDeps {
+  store: Store
+  clock: Clock
+  cookie: SessionCookie
+  audit: AuditLog
+  policy: SessionPolicy
+  /** Told of every revocation, so caches can drop what they hold for the session at once. */
+  onRevoked?: (sessionIds: string[]) => void
+}
+
+export function createSessionManager(deps: SessionManagerDeps): SessionManager {
+  const { store, clock, cookie, audit, policy } = deps
+  const notify = (ids: string[]) => {
+    if (ids.length > 0) deps.onRevoked?.(ids)
+  }
+
+  const expiresAt = (s: Session) => Math.min(s.idleExpiresAt, s.absoluteExpiresAt)
+  const setCookieFor = async (payload: CookiePayload, s: Session, now: number) =>
+    cookie.serialize(await cookie.seal(payload), (s.absoluteExpiresAt - now) / 1000)
+
+  async function revoke(sessionId: string, reason: RevocationReason, origin: AuditOrigin & { userId: string }) {
+    const revoked = await store.revokeSession(sessionId, reason, clock.now())
+    if (revoked === null) return false
+    notify([sessionId])
+    await audit('session.revoked', { ...origin, sessionId, details: { reason } })
+    return true
+  }
+
+  return {
+    cookie,
+    expiresAt,
+    revoke,
+
+    async start(user, device) {
+      const now = clock.now()
+      const credential = newCredential()
+      const session: Session = {
+        id: newSessionId(),
+        userId: user.id,
+        credentialHash: hashCredential(credential),
+        previousCredentialHash: null,
+        credentialRotatedAt: now,
+        deviceName: device.deviceName,
+        userAgent: device.userAgent,
+        clientIp: device.clientIp,
+        createdAt: now,
+        lastSeenAt: now,
+        idleExpiresAt: now + policy.idleTtlS * 1000,
+        absoluteExpiresAt: now + policy.absoluteTtlS * 1000,
+        revokedAt: null,
+        revokedReason: null,
+      }
+      await store.createSession(session)
+      await audit('session.created', { userId: user.id, sessionId: session.id, ...device, details: { deviceName: device.deviceName } })
+      // Beyond the cap, the least recently used sessions make room.
+      const live = await store.listActiveSessions(user.id, now)
+      for (const old of live.slice(policy.maxSessionsPerUser)) {
+        await revoke(old.id, 'evicted', { userId: user.id, ...device })
+      }
+      return { session, setCookie: await setCookieFor({ sid: session.id, cred: credential }, session, now) }
+    },
+
+    async authenticate(cookieValue, origin) {
+      if (cookieValue === undefined || cookieValue === '') return { ok: false, failure: 'no_cookie', clearCookie: false }
+      const opened = await cookie.open(cookieValue)
+      if (opened === null) return { ok: false, failure: 'bad_cookie', clearCookie: true }
+      const { payload } = opened
+      const session = await store.findSession(payload.sid)
+      if (session === null) return { ok: false, failure: 'unknown_session', clearCookie: true }
+      if (session.revokedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true }
+      const now = clock.now()
+      if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) {
+        if (await store.revokeSession(session.id, 'expired', now)) {
+          notify([session.id])
+          await audit('session.expired', { userId: session.userId, sessionId: session.id, ...origin })
+        }
+        return { ok: false, failure: 'expired', clearCookie: true }
+      }
+
+      const presented = hashCredential(payload.cred)
+      const isCurrent = sameHash(session.credentialHash, presented)
+      const inGrace =
+        !isCurrent &&
+        sameHash(session.previousCredentialHash, presented) &&
+        now - session.credentialRotatedAt <= policy.rotateGraceS * 1000
+      if (!isCurrent && !inGrace) {
+        // The seal is ours, so this credential was real once: an old copy of the cookie is in use.
+        if (await store.revokeSession(session.id, 'reuse_detected', now)) {
+          notify([session.id])
+          await audit('session.reuse_detected', { userId: session.userId, sessionId: session.id, ...origin })
+          await audit('session.revoked', { userId: session.userId, sessionId: session.id, ...origin, details: { reason: 'reuse_detected' } })
+        }
+        return { ok: false, failure: 'reuse_detected', clearCookie: true }
+      }
+
+      const user = await store.findUserById(session.userId)
+      if (user === null) return { ok: false, failure: 'no_user', clearCookie: true }
+
+      let setCookie: string | undefined
+      let current = session
+      if (isCurrent && now - session.credentialRotatedAt >= policy.rotateEveryS * 1000) {
+        const credential = newCredential()
+        const newHash = hashCredential(credential)
+        // Compare-and-set: of parallel requests crossing the rotation, one rotates; the others
+        // carry on with what is now the predecessor, accepted within the grace window.
+        if (await store.rotateSessionCredential(session.id, { expectedHash: presented, newHash, now })) {
+          current = { ...session, previousCredentialHash: presented, credentialHash: newHash, credentialRotatedAt: now }
+          setCookie = await setCookieFor({ sid: session.id, cred: credential }, current, now)
+          await audit('session.rotated', { userId: session.userId, sessionId: session.id, ...origin })
+        }
+      } else if (isCurrent && opened.stale) {
+        // Sealed with an older cookie secret: same credential, re-sealed with the newest.
+        setCookie = await setCookieFor(payload, session, now)
+      }
+
+      if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
+        const idleExpiresAt = Math.min(now + policy.idleTtlS * 1000, session.absoluteExpiresAt)
+        await store.touchSession(session.id, now, idleExpiresAt)
+        current = { ...current, lastSeenAt: now, idleExpiresAt }
+      }
+      return setCookie === undefined ? { ok: true, session: current, user } : { ok: true, session: current, user, setCookie }
+    },
+
+    async revokeAllOfUser(userId, reason, origin) {
+      const { exceptSessionId, ...where } = origin
+      const ids = await store.revokeUserSessions(userId, reason, clock.now(), exceptSessionId === undefined ? {} : { exceptSessionId })
+      notify(ids)
+      for (const sessionId of ids) await audit('session.revoked', { userId, sessionId, ...where, details: { reason } })
+      return ids
+    },
+  }
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto'
+import { StoreError, type Store, type User } from '@gatehouse/store'
+import type { AuditLog, AuditOrigin } from '../audit.js'
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type PasswordHasher } from '../auth/passwords.js'
+import { normalizeUsername, USERNAME_PATTERN } from '../auth/usernames.js'
+import type { Clock } from '../clock.js'
+import { GatewayError } from '../errors.js'
+import type { SessionManager } from '../session/session-manager.js'
+
+const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/
+
+export interface UserAdminDeps {
+  store: Store
+  clock: Clock
+  hasher: PasswordHasher
+  audit: AuditLog
+  sessions: Pick<SessionManager, 'revokeAllOfUser'>
+}
+
+/** Who did it: an admin user id, or the CLI. */
+export type Actor = AuditOrigin & { actor: string }
+
+export function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+    throw new GatewayError('ERR_BAD_REQUEST', { detail: `a password has ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters` })
+  }
+}
+
+export function checkRoles(roles: string[]): string[] {
+  const bad = roles.find((r) => !ROLE_PATTERN.test(r))
+  if (bad !== undefined) throw new GatewayError('ERR_BAD_REQUEST', { detail: `"${bad}" is not a valid role name (a-z, 0-9, _ and -)` })
+  return [...new Set(roles)].sort()
+}
+
+/**
+ * The account operations shared by the CLI and the admin API, each with the revocations and
+ * audit events it owes: a new password, new roles or a suspension end the user's sessions.
+ */
+export function createUserAdmin({ store, clock, hasher, audit, sessions }: UserAdminDeps) {
+  async function mustFind(userId: string): Promise<User> {
+    const user = await store.findUserById(userId)
+    if (user === null) throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such user' })
+    return user
+  }
+
+  return {
+    async findByUsername(username: string): Promise<User> {
+      const user = await store.findUserByUsername(normalizeUsername(username))
+      if (user === null) throw new GatewayError('ERR_NOT_FOUND', { detail: `no user "${username}"` })
+      return user
+    },
+
+    async create(input: { username: string; password: string; roles: string[] }, by: Actor): Promise<User> {
+      const username = normalizeUsername(input.username)
+      if (!USERNAME_PATTERN.test(username)) {
+        throw new GatewayError('ERR_BAD_REQUEST', { detail: 'a username is 1-64 of a-z, 0-9, . _ @ - and starts with a letter or digit' })
+      }
+      checkPassword(input.password)
+      const roles = checkRoles(input.roles)
+      try {
+        const user = await store.createUser({ id: randomUUID(), username, passwordHash: await hasher.hash(input.password), roles, createdAt: clock.now() })
+        await audit('user.created', { userId: user.id, clientIp: by.clientIp ?? null, userAgent: by.userAgent ?? null, details: { by: by.actor, roles } })
+        return user
+      } catch (error) {
+        if (error instanceof StoreError && error.code === 'ERR_STORE_CONFLICT') {
+          throw new GatewayError('ERR_CONFLICT', { detail: `the username "${username}" is taken` })
+        }
+        throw error
+      }
+    },
+
+    /** Revokes every other session (`keepSessionId`), or all of them when none is kept. */
+    async setPassword(userId: string, password: string, by: Actor & { keepSessionId?: string }): Promise<void> {
+      checkPassword(password)
+      await mustFind(userId)
+      await store.updateUser(userId, { passwordHash: await hasher.hash(password) }, clock.now())
+      await audit('user.password_changed', { userId, clientIp: by.clientIp ?? null, userAgent: by.userAgent ?? null, details: { by: by.actor } })
+      await sessions.revokeAllOfUser(userId, 'password_changed', {
+        clientIp: by.clientIp ?? null,
+        userAgent: by.userAgent ?? null,
+        ...(by.keepSessionId === undefined ? {} : { exceptSessionId: by.keepSessionId }),
+      })
+    },
+
+    async setRoles(userId: string, roles: string[], by: Actor): Promise<User> {
+      const before = await mustFind(userId)
+      const next = checkRoles(roles)
+      const user = (await store.updateUser(userId, { roles: next }, clock.now()))!
+      await audit('user.roles_changed', { userId, clientIp: by.clientIp ?? null, userAgent: by.userAgent ?? null, details: { by: by.actor, from: before.roles, to: next } })
+      await sessions.revokeAllOfUser(userId, 'roles_changed', { clientIp: by.clientIp ?? null, userAgent: by.userAgent ?? null })
+      return user
+    },
+
+    async suspend(userId: string, by: Actor): Promise<User> {
+      await mustFind(userId)
+      const user = (await store.updateUser(userId, { suspendedAt: clock.now() }, clock.now()))!
+      await audit('user.suspended', { userId, clientIp: by.clientIp ?? null, userAgent: by.userAgent ?? null, details: { by: by.actor } })
+      await sessions.revokeAllOfUser(userId, 'suspended', { clientIp: by.clientIp ?? null, userAgent: by.userAgent ?? null })
+      return user
+    },
+
+    async unsuspend(userId: string, by: Actor): Promise<User> {
+      await mustFind(userId)
+      const user = (await store.updateUser(userId, { suspendedAt: null }, clock.now()))!
+      await audit('user.unsuspended', { userId, clientIp: by.clientIp ?? null, userAgent: by.userAgent ?? null, details: { by: by.actor } })
+      return user
+    },
+  }
+}
+
+export type UserAdmin = ReturnType<typeof createUserAdmin>

@@ -1,0 +1,115 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import type { Store, User } from '@gatehouse/store'
+import { createSqliteStore } from '@gatehouse/store-sqlite'
+import { createGateway, type Gateway } from '../src/app.js'
+import { createPasswordHasher, type PasswordHasher } from '../src/auth/passwords.js'
+import type { Clock } from '../src/clock.js'
+import type { GatewayConfig } from '../src/config/config.js'
+import { loadConfig } from '../src/config/env.js'
+import { createLogger } from '../src/logging/logger.js'
+
+export const ORIGIN = 'http://localhost:8080'
+export const PASSWORD = 'correct horse battery staple'
+
+export class FakeClock implements Clock {
+  constructor(public t = Date.UTC(2026, 10, 23, 12, 0, 0)) {}
+  now(): number {
+    return this.t
+  }
+  advance(ms: number): void {
+    this.t += ms
+  }
+}
+
+export function tempDir(prefix = 'gatehouse-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/** A real config from an environment, with a temp data dir and database file. */
+export function testConfig(env: Record<string, string> = {}, dir = tempDir()): GatewayConfig {
+  return loadConfig(
+    {
+      GATEHOUSE_DATA_DIR: dir,
+      DATABASE_URL: `file:${join(dir, 'gatehouse.db')}`,
+      GATEHOUSE_COOKIE_SECRET: 'test-cookie-secret-0123456789-abcdefghij',
+      GATEHOUSE_MASTER_KEY: 'test-master-key-0123456789-abcdefghijklmn',
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    dir,
+  )
+}
+
+/** Collects log lines, to prove what never reaches them. */
+export function logSink() {
+  const lines: string[] = []
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk))
+      done()
+    },
+  })
+  return { lines, stream, text: () => lines.join('') }
+}
+
+export interface TestGateway extends Gateway {
+  store: Store
+  clock: FakeClock
+  config: GatewayConfig
+  hasher: PasswordHasher
+  logs: ReturnType<typeof logSink>
+  createUser(username: string, options?: { roles?: string[]; password?: string }): Promise<User>
+  /** A request as the browser app sends it: same origin, JSON body. */
+  request(path: string, init?: { method?: string; body?: unknown; cookie?: string; headers?: Record<string, string> }): Promise<Response>
+  /** Logs in and returns the cookie pair ("name=value") to send back. */
+  login(username: string, password?: string, deviceName?: string): Promise<string>
+}
+
+export async function makeGateway(options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; hasher?: PasswordHasher } = {}): Promise<TestGateway> {
+  const dir = options.dir ?? tempDir()
+  const config = testConfig({ LOG_LEVEL: 'info', ...options.env }, dir)
+  const clock = options.clock ?? new FakeClock()
+  const store = createSqliteStore({ path: (config.database as { path: string }).path })
+  const logs = logSink()
+  const hasher = options.hasher ?? createPasswordHasher()
+  const gateway = createGateway({ config, store, clock, hasher, logger: createLogger('info', logs.stream), clientIp: () => '203.0.113.7' })
+
+  const request: TestGateway['request'] = (path, init = {}) => {
+    const headers: Record<string, string> = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0', ...init.headers }
+    const method = init.method ?? (init.body === undefined ? 'GET' : 'POST')
+    if (method !== 'GET' && method !== 'HEAD' && !('origin' in headers)) headers.origin = config.publicOrigin
+    if (init.cookie !== undefined) headers.cookie = init.cookie
+    let body: string | undefined
+    if (init.body !== undefined) {
+      body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body)
+      headers['content-type'] ??= 'application/json'
+    }
+    return Promise.resolve(gateway.app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }))
+  }
+
+  return {
+    ...gateway,
+    store,
+    clock,
+    config,
+    hasher,
+    logs,
+    request,
+    createUser: (username, o = {}) =>
+      gateway.core.users.create({ username, password: o.password ?? PASSWORD, roles: o.roles ?? ['user'] }, { actor: 'test' }),
+    async login(username, password = PASSWORD, deviceName) {
+      const res = await request('/auth/login', { body: { username, password, ...(deviceName ? { deviceName } : {}) } })
+      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`)
+      return cookiePair(res)!
+    },
+  }
+}
+
+/** "name=value" of the session cookie a response sets, or undefined. */
+export function cookiePair(res: Response): string | undefined {
+  const header = res.headers.getSetCookie().find((h) => h.startsWith('gatehouse=') || h.startsWith('__Host-gatehouse='))
+  return header?.split(';')[0]
+}

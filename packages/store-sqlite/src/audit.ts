@@ -1,0 +1,58 @@
+import { and, asc, desc, eq, gt, gte } from 'drizzle-orm'
+import { AUDIT_GENESIS, auditHash, type AuditEvent, type AuditEventInput, type AuditFilter } from '@gatehouse/store'
+import type { SqliteDb } from './db.js'
+import { auditEvents } from './schema.js'
+
+export function createAuditOps(db: SqliteDb) {
+  return {
+    async appendAudit(input: AuditEventInput): Promise<AuditEvent> {
+      // IMMEDIATE takes the write lock before reading the chain's head, so two processes on
+      // one file cannot both chain onto the same previous event.
+      return db.transaction(
+        (tx) => {
+          const head = tx
+            .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+            .from(auditEvents)
+            .orderBy(desc(auditEvents.seq))
+            .limit(1)
+            .get()
+          const seq = (head?.seq ?? 0) + 1
+          const prevHash = head?.hash ?? AUDIT_GENESIS
+          const event: AuditEvent = {
+            seq,
+            type: input.type,
+            at: input.at,
+            userId: input.userId ?? null,
+            sessionId: input.sessionId ?? null,
+            clientIp: input.clientIp ?? null,
+            userAgent: input.userAgent ?? null,
+            details: input.details ?? {},
+            prevHash,
+            hash: auditHash(prevHash, seq, input),
+          }
+          tx.insert(auditEvents).values(event).run()
+          return event
+        },
+        { behavior: 'immediate' },
+      )
+    },
+    async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
+      return db
+        .select()
+        .from(auditEvents)
+        .where(
+          and(
+            filter.userId === undefined ? undefined : eq(auditEvents.userId, filter.userId),
+            filter.type === undefined ? undefined : eq(auditEvents.type, filter.type),
+            filter.since === undefined ? undefined : gte(auditEvents.at, filter.since),
+          ),
+        )
+        .orderBy(desc(auditEvents.seq))
+        .limit(filter.limit ?? 100)
+        .all()
+    },
+    async auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]> {
+      return db.select().from(auditEvents).where(gt(auditEvents.seq, afterSeq)).orderBy(asc(auditEvents.seq)).limit(limit).all()
+    },
+  }
+}

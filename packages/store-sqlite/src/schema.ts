@@ -1,0 +1,109 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+// Times are epoch milliseconds in plain integers: one representation across SQLite and Postgres,
+// and the injected clock's numbers go in and out unchanged.
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    username: text('username').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    roles: text('roles', { mode: 'json' }).$type<string[]>().notNull(),
+    suspendedAt: integer('suspended_at'),
+    passwordChangedAt: integer('password_changed_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('users_username_uq').on(t.username)],
+)
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    credentialHash: text('credential_hash').notNull(),
+    previousCredentialHash: text('previous_credential_hash'),
+    credentialRotatedAt: integer('credential_rotated_at').notNull(),
+    deviceName: text('device_name').notNull(),
+    userAgent: text('user_agent').notNull(),
+    clientIp: text('client_ip').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    idleExpiresAt: integer('idle_expires_at').notNull(),
+    absoluteExpiresAt: integer('absolute_expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [
+    index('sessions_user_idx').on(t.userId, t.revokedAt),
+    index('sessions_idle_idx').on(t.idleExpiresAt),
+    index('sessions_absolute_idx').on(t.absoluteExpiresAt),
+  ],
+)
+
+/**
+ * Server-side refresh tokens: one family per session, stored only as SHA-256 hashes.
+ * A consumed token keeps its row so that presenting it again is recognised as reuse.
+ */
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    consumedAt: integer('consumed_at'),
+    replacedBy: text('replaced_by'),
+  },
+  (t) => [index('refresh_tokens_session_idx').on(t.sessionId)],
+)
+
+/** Append-only; triggers in the migrations refuse UPDATE and DELETE. */
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    seq: integer('seq').primaryKey(),
+    type: text('type').notNull(),
+    at: integer('at').notNull(),
+    userId: text('user_id'),
+    sessionId: text('session_id'),
+    clientIp: text('client_ip'),
+    userAgent: text('user_agent'),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [
+    index('audit_user_idx').on(t.userId, t.seq),
+    index('audit_type_idx').on(t.type, t.seq),
+    index('audit_at_idx').on(t.at),
+  ],
+)
+
+/** Signing keys; the private half is encrypted with a key derived from GATEHOUSE_MASTER_KEY. */
+export const signingKeys = sqliteTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  publicJwk: text('public_jwk', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  privateKeyEnc: text('private_key_enc').notNull(),
+  createdAt: integer('created_at').notNull(),
+  /** Set when a newer key took over signing. */
+  retiredAt: integer('retired_at'),
+  /** Not published after this time (retiredAt + the longest token lifetime; or at once in an emergency). */
+  publishUntil: integer('publish_until'),
+})
+
+/** Login attempt counters, per account and per client address, shared by every gateway. */
+export const rateLimits = sqliteTable('rate_limits', {
+  key: text('key').primaryKey(),
+  windowStart: integer('window_start').notNull(),
+  failures: integer('failures').notNull(),
+  lockouts: integer('lockouts').notNull(),
+  lockedUntil: integer('locked_until'),
+  updatedAt: integer('updated_at').notNull(),
+})

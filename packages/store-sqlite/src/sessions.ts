@@ -1,0 +1,94 @@
+import { and, desc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm'
+import type { CredentialRotation, Millis, RevocationReason, Session } from '@gatehouse/store'
+import type { SqliteDb } from './db.js'
+import { sessions } from './schema.js'
+
+type Row = typeof sessions.$inferSelect
+
+function toSession(row: Row): Session {
+  return { ...row, revokedReason: row.revokedReason as RevocationReason | null }
+}
+
+const live = (now: Millis) =>
+  and(isNull(sessions.revokedAt), gt(sessions.idleExpiresAt, now), gt(sessions.absoluteExpiresAt, now))
+
+export function createSessionOps(db: SqliteDb) {
+  // The lookup on every authenticated request: prepared once.
+  const byId = db.select().from(sessions).where(eq(sessions.id, sql.placeholder('id'))).prepare()
+  const touch = db
+    .update(sessions)
+    .set({ lastSeenAt: sql`${sql.placeholder('lastSeenAt')}`, idleExpiresAt: sql`${sql.placeholder('idleExpiresAt')}` })
+    .where(and(eq(sessions.id, sql.placeholder('id')), isNull(sessions.revokedAt)))
+    .prepare()
+
+  return {
+    async createSession(session: Session): Promise<void> {
+      db.insert(sessions).values(session).run()
+    },
+    async findSession(id: string): Promise<Session | null> {
+      const row = byId.get({ id })
+      return row ? toSession(row) : null
+    },
+    async touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis): Promise<void> {
+      touch.run({ id, lastSeenAt, idleExpiresAt })
+    },
+    async rotateSessionCredential(id: string, r: CredentialRotation): Promise<boolean> {
+      const result = db
+        .update(sessions)
+        .set({ previousCredentialHash: r.expectedHash, credentialHash: r.newHash, credentialRotatedAt: r.now })
+        .where(and(eq(sessions.id, id), eq(sessions.credentialHash, r.expectedHash), live(r.now)))
+        .run()
+      return result.changes === 1
+    },
+    async revokeSession(id: string, reason: RevocationReason, now: Millis): Promise<Session | null> {
+      const row = db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: reason })
+        .where(and(eq(sessions.id, id), isNull(sessions.revokedAt)))
+        .returning()
+        .get()
+      return row ? toSession(row) : null
+    },
+    async revokeUserSessions(
+      userId: string,
+      reason: RevocationReason,
+      now: Millis,
+      options: { exceptSessionId?: string } = {},
+    ): Promise<string[]> {
+      const rows = db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: reason })
+        .where(
+          and(
+            eq(sessions.userId, userId),
+            isNull(sessions.revokedAt),
+            options.exceptSessionId === undefined ? undefined : ne(sessions.id, options.exceptSessionId),
+          ),
+        )
+        .returning({ id: sessions.id })
+        .all()
+      return rows.map((r) => r.id)
+    },
+    async listActiveSessions(userId: string, now: Millis): Promise<Session[]> {
+      return db
+        .select()
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), live(now)))
+        .orderBy(desc(sessions.lastSeenAt))
+        .all()
+        .map(toSession)
+    },
+    async deleteEndedSessions(olderThan: Millis): Promise<number> {
+      return db
+        .delete(sessions)
+        .where(
+          or(
+            lt(sessions.revokedAt, olderThan),
+            lt(sessions.idleExpiresAt, olderThan),
+            lt(sessions.absoluteExpiresAt, olderThan),
+          ),
+        )
+        .run().changes
+    },
+  }
+}

@@ -1,0 +1,37 @@
+import { sql } from 'drizzle-orm'
+import type { Store } from '@gatehouse/store'
+import { createAuditOps } from './audit.js'
+import { migrateSqlite } from './migrate.js'
+import { openSqlite } from './open.js'
+import { createSessionOps } from './sessions.js'
+import { createUserOps } from './users.js'
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:'. */
+  path: string
+  /** Apply pending migrations before use (the gateway does; the CLI's `migrate` does it explicitly). */
+  migrate?: boolean
+}
+
+export type SqliteStore = Store & { readonly path: string }
+
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const { db, client } = openSqlite(options.path)
+  if (options.migrate ?? true) migrateSqlite(db)
+  let closed = false
+  return {
+    dialect: 'sqlite',
+    path: options.path,
+    ...createUserOps(db),
+    ...createSessionOps(db),
+    ...createAuditOps(db),
+    async ping() {
+      db.get(sql`select 1`)
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      client.close()
+    },
+  }
+}

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto'
+import type { AuditEvent, AuditEventInput } from './types.js'
+
+/** The hash that starts the chain. */
+export const AUDIT_GENESIS = '0'.repeat(64)
+
+/** JSON with sorted keys, so the same event always hashes the same in every store. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null)
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+}
+
+export function auditHash(prevHash: string, seq: number, event: AuditEventInput): string {
+  const body = canonicalJson({
+    seq,
+    type: event.type,
+    at: event.at,
+    userId: event.userId ?? null,
+    sessionId: event.sessionId ?? null,
+    clientIp: event.clientIp ?? null,
+    userAgent: event.userAgent ?? null,
+    details: event.details ?? {},
+  })
+  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex')
+}
+
+export type AuditChainResult =
+  | { ok: true; checked: number }
+  | { ok: false; checked: number; brokenAt: number; why: 'hash_mismatch' | 'prev_mismatch' | 'seq_gap' }
+
+/** Walks the chain oldest first and names the first event that does not fit. */
+export async function verifyAuditChain(
+  page: (afterSeq: number, limit: number) => Promise<AuditEvent[]>,
+  pageSize = 1000,
+): Promise<AuditChainResult> {
+  let prev = AUDIT_GENESIS
+  let lastSeq = 0
+  let checked = 0
+  for (;;) {
+    const events = await page(lastSeq, pageSize)
+    for (const e of events) {
+      if (e.seq !== lastSeq + 1) return { ok: false, checked, brokenAt: e.seq, why: 'seq_gap' }
+      if (e.prevHash !== prev) return { ok: false, checked, brokenAt: e.seq, why: 'prev_mismatch' }
+      if (auditHash(prev, e.seq, e) !== e.hash) return { ok: false, checked, brokenAt: e.seq, why: 'hash_mismatch' }
+      prev = e.hash
+      lastSeq = e.seq
+      checked++
+    }
+    if (events.length < pageSize) return { ok: true, checked }
+  }
+}

@@ -1,0 +1,29 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { NewUser, Session } from '../types.js'
+
+export const T0 = 1_800_000_000_000
+
+export function newUser(overrides: Partial<NewUser> = {}): NewUser {
+  const id = randomUUID()
+  return { id, username: `user-${id.slice(0, 8)}`, passwordHash: '$argon2id$fake', roles: ['user'], createdAt: T0, ...overrides }
+}
+
+export function newSession(userId: string, overrides: Partial<Session> = {}): Session {
+  return {
+    id: randomBytes(16).toString('base64url'),
+    userId,
+    credentialHash: randomBytes(32).toString('hex'),
+    previousCredentialHash: null,
+    credentialRotatedAt: T0,
+    deviceName: 'Laptop',
+    userAgent: 'test-agent',
+    clientIp: '127.0.0.1',
+    createdAt: T0,
+    lastSeenAt: T0,
+    idleExpiresAt: T0 + 30 * 60_000,
+    absoluteExpiresAt: T0 + 7 * 86_400_000,
+    revokedAt: null,
+    revokedReason: null,
+    ...overrides,
+  }
+}

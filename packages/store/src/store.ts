@@ -1,0 +1,71 @@
+import type {
+  AuditEvent,
+  AuditEventInput,
+  AuditFilter,
+  CredentialRotation,
+  Millis,
+  NewUser,
+  RevocationReason,
+  Session,
+  User,
+  UserPatch,
+} from './types.js'
+
+export interface UserStore {
+  /** Throws StoreError ERR_STORE_CONFLICT when the username is taken. */
+  createUser(user: NewUser): Promise<User>
+  findUserById(id: string): Promise<User | null>
+  findUserByUsername(username: string): Promise<User | null>
+  /** Returns the updated user, or null when there is none with that id. */
+  updateUser(id: string, patch: UserPatch, now: Millis): Promise<User | null>
+  /** Deletes the user; its sessions go with it. Returns false when there was none. */
+  deleteUser(id: string): Promise<boolean>
+  listUsers(): Promise<User[]>
+}
+
+export interface SessionStore {
+  createSession(session: Session): Promise<void>
+  findSession(id: string): Promise<Session | null>
+  /** Records activity: last seen and the slid idle expiry. No-op on a revoked session. */
+  touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis): Promise<void>
+  /**
+   * Compare-and-set: replaces the credential only if `expectedHash` is still current and the
+   * session is live, keeping the old one as the predecessor. False when another request won.
+   */
+  rotateSessionCredential(id: string, rotation: CredentialRotation): Promise<boolean>
+  /** Revokes one live session. Returns it as revoked, or null if it was unknown or already ended. */
+  revokeSession(id: string, reason: RevocationReason, now: Millis): Promise<Session | null>
+  /** Revokes every live session of a user (but `exceptSessionId`); returns the revoked ids. */
+  revokeUserSessions(
+    userId: string,
+    reason: RevocationReason,
+    now: Millis,
+    options?: { exceptSessionId?: string },
+  ): Promise<string[]>
+  /** Live sessions (not revoked, not expired at `now`), most recently seen first. */
+  listActiveSessions(userId: string, now: Millis): Promise<Session[]>
+  /**
+   * Deletes sessions that expired or were revoked before `olderThan`; returns how many.
+   */
+  deleteEndedSessions(olderThan: Millis): Promise<number>
+}
+
+export interface AuditStore {
+  /** Appends one event, chained to the previous one by hash, atomically. */
+  appendAudit(event: AuditEventInput): Promise<AuditEvent>
+  /** Newest first. */
+  listAudit(filter: AuditFilter): Promise<AuditEvent[]>
+  /** Oldest first, in pages, for walking the chain. */
+  auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]>
+}
+
+export interface StoreLifecycle {
+  /** Cheap round trip, for readiness. Throws when the store cannot answer. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** What the gateway depends on; SQLite and Postgres implement it and share one conformance suite. */
+export interface Store extends UserStore, SessionStore, AuditStore, StoreLifecycle {
+  readonly dialect: 'sqlite' | 'postgres'
+}
