@@ -1,0 +1,55 @@
+import { compactVerify, errors, type CryptoKey } from 'jose'
+import { validateClaims, type GatehouseClaims } from './claims.js'
+import { decodeJsonObject, parsePayload, splitCompact } from './compact.js'
+import { GatehouseTokenError, TOKEN_ERROR_CODES } from './errors.js'
+import { checkHeader } from './header-checks.js'
+import { createLocalKeyResolver, type KeyResolver } from './jwks.js'
+import { resolveVerifierOptions, type GatehouseAlgorithm, type VerifierOptions } from './options.js'
+import { createRemoteKeyResolver } from './remote-jwks.js'
+
+export interface GatehouseVerifier {
+  /** Resolves with the token's claims, or rejects with a GatehouseTokenError. */
+  verify(token: string): Promise<GatehouseClaims>
+}
+
+async function verifySignature(token: string, key: CryptoKey, alg: GatehouseAlgorithm): Promise<Uint8Array> {
+  try {
+    // Pinned to the one alg the header announced and the key was chosen for.
+    const { payload } = await compactVerify(token, key, { algorithms: [alg] })
+    return payload
+  } catch (cause) {
+    if (cause instanceof errors.JWSInvalid) {
+      throw new GatehouseTokenError(TOKEN_ERROR_CODES.tokenMalformed, 'token is not a valid JWS', { cause })
+    }
+    // Anything else, including a key jose refuses for this alg, fails closed as a bad signature.
+    throw new GatehouseTokenError(TOKEN_ERROR_CODES.signatureInvalid, 'signature verification failed', { cause })
+  }
+}
+
+/**
+ * Builds a verifier for Gatehouse access tokens. Options are checked here,
+ * once: a misconfiguration throws a TypeError at startup, not per request.
+ */
+export function createVerifier(options: VerifierOptions): GatehouseVerifier {
+  const config = resolveVerifierOptions(options)
+  const keys: KeyResolver =
+    config.keySource.kind === 'remote'
+      ? createRemoteKeyResolver(config.keySource, config.now)
+      : createLocalKeyResolver(config.keySource.keys)
+
+  async function verify(token: string): Promise<GatehouseClaims> {
+    // Cheap, local refusals first: only a token that passes them may cost a key lookup or a JWKS fetch.
+    const parts = splitCompact(token, config.maxTokenLength)
+    const { alg, kid } = checkHeader(decodeJsonObject(parts.header, 'header'), config.algorithms)
+    const key = await keys.resolve(kid, alg)
+    const payload = parsePayload(await verifySignature(token, key, alg))
+    return validateClaims(payload, {
+      issuer: config.issuer,
+      audience: config.audience,
+      now: config.now().getTime() / 1000,
+      clockToleranceSeconds: config.clockToleranceSeconds,
+    })
+  }
+
+  return Object.freeze({ verify })
+}
