@@ -5,6 +5,7 @@ import type { PasswordHasher } from './auth/passwords.js'
 import type { Clock } from './clock.js'
 import type { GatewayConfig } from './config/config.js'
 import type { AppEnv } from './http/app-env.js'
+import { clientAddress } from './http/client-ip.js'
 import { createErrorHandler } from './http/on-error.js'
 import { problemResponse } from './http/problem.js'
 import { accessLog } from './middleware/access-log.js'
@@ -12,7 +13,13 @@ import { crossSiteProtection } from './middleware/cross-site.js'
 import { requestId } from './middleware/request-id.js'
 import { sessionMiddleware } from './middleware/session.js'
 import { authRoutes } from './routes/auth.js'
+import { deviceRoutes } from './routes/devices.js'
+import { adminAuditRoutes } from './routes/admin-audit.js'
+import { adminUserRoutes } from './routes/admin-users.js'
+import { requireRole } from './middleware/require-role.js'
 import { healthRoutes } from './routes/health.js'
+import { adminKeyRoutes } from './routes/admin-keys.js'
+import { jwksRoutes } from './routes/jwks.js'
 import { createCore, type Core } from './core.js'
 
 export interface AppDeps {
@@ -30,9 +37,11 @@ export interface Gateway {
   core: Core
 }
 
-function socketAddress(c: Context<AppEnv>): string {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
-  return env?.incoming?.socket?.remoteAddress ?? 'unknown'
+function socketAddress(config: GatewayConfig) {
+  return (c: Context<AppEnv>): string => {
+    const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+    return clientAddress(env?.incoming?.socket?.remoteAddress, c.req.header('x-forwarded-for'), config.trustedProxies)
+  }
 }
 
 /** Builds the gateway from its dependencies; reads no environment and opens nothing. */
@@ -40,7 +49,7 @@ export function createGateway(deps: AppDeps): Gateway {
   const { config, store, clock, logger, hasher } = deps
   const core = createCore({ config, store, clock, hasher })
   const { audit, sessions } = core
-  const clientIp = deps.clientIp ?? socketAddress
+  const clientIp = deps.clientIp ?? socketAddress(config)
 
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
@@ -51,9 +60,15 @@ export function createGateway(deps: AppDeps): Gateway {
     await next()
   })
   app.use('*', accessLog(logger))
-  app.route('/', healthRoutes(store))
+  app.route('/', healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }]))
+  app.route('/', jwksRoutes(core.keys))
   app.use('*', crossSiteProtection(config.publicOrigin))
   app.use('/auth/*', sessionMiddleware(sessions))
-  app.route('/auth', authRoutes({ store, sessions, hasher, audit }))
+  app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users }))
+  app.route('/auth/sessions', deviceRoutes({ store, sessions, clock }))
+  app.use('/admin/*', sessionMiddleware(sessions), requireRole('admin'))
+  app.route('/admin', adminUserRoutes({ store, users: core.users, sessions, clock }))
+  app.route('/admin', adminAuditRoutes(store))
+  app.route('/admin', adminKeyRoutes(core.keys))
   return { app, core }
 }

@@ -1,4 +1,5 @@
 import type { Store } from '@gatehouse/store'
+import { createKeyManager, createMasterKeyCipher, createTokenIssuer, type KeyManager, type TokenIssuer } from '@gatehouse/tokens'
 import { createAuditLog, type AuditLog } from './audit.js'
 import type { PasswordHasher } from './auth/passwords.js'
 import type { Clock } from './clock.js'
@@ -6,6 +7,7 @@ import type { GatewayConfig } from './config/config.js'
 import { createSessionCookie } from './session/cookie.js'
 import { createSessionManager, type SessionManager } from './session/session-manager.js'
 import { createUserAdmin, type UserAdmin } from './users/user-admin.js'
+import { createLoginLimiter, type LoginLimiter } from './auth/login-limiter.js'
 
 export interface CoreDeps {
   config: GatewayConfig
@@ -19,16 +21,37 @@ export interface Core {
   audit: AuditLog
   sessions: SessionManager
   users: UserAdmin
+  loginLimiter: LoginLimiter
+  /** Signing keys: `init()` at start-up, the JWKS, rotation. */
+  keys: KeyManager
+  /** Internal access tokens: `tokens.tokenFor(subject, upstreamName)`. */
+  tokens: TokenIssuer
 }
 
 export function createCore({ config, store, clock, hasher }: CoreDeps): Core {
   const audit = createAuditLog(store, clock)
+  const cipher = createMasterKeyCipher(config.masterKey)
+  const keys = createKeyManager({ store, clock, cipher, alg: config.signingAlg, accessTtlS: config.accessTtlS, audit })
+  const tokens = createTokenIssuer({
+    store,
+    keys,
+    cipher,
+    clock,
+    issuer: config.publicOrigin,
+    accessTtlS: config.accessTtlS,
+    audit,
+    // A replayed refresh token ends its session the way every revocation does (audit, caches).
+    revokeSession: async ({ sessionId, userId }) => {
+      await sessions.revoke(sessionId, 'reuse_detected', { userId })
+    },
+  })
   const cookie = createSessionCookie({ secrets: config.cookieSecrets, secure: config.secureCookies, ttlS: config.absoluteTtlS })
   const sessions = createSessionManager({
     store,
     clock,
     cookie,
     audit,
+    onRevoked: (ids) => tokens.forgetSessions(ids),
     policy: {
       idleTtlS: config.idleTtlS,
       absoluteTtlS: config.absoluteTtlS,
@@ -38,5 +61,5 @@ export function createCore({ config, store, clock, hasher }: CoreDeps): Core {
     },
   })
   const users = createUserAdmin({ store, clock, hasher, audit, sessions })
-  return { audit, sessions, users }
+  return { audit, sessions, users, loginLimiter: createLoginLimiter(store, clock), keys, tokens }
 }

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './clock.js'
 import type { GatewayConfig } from './config/config.js'
 import { createLogger } from './logging/logger.js'
 import { openStore } from './open-store.js'
+import { prune, schedulePrune } from './maintenance/prune.js'
 
 export interface RunningGateway {
   url: string
@@ -27,7 +28,16 @@ export interface StartOptions {
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config.logLevel)
   const store = await openStore(config.database)
-  const gateway = createGateway({ config, store, clock: options.clock ?? systemClock, logger, hasher: createPasswordHasher() })
+  const clock = options.clock ?? systemClock
+  const gateway = createGateway({ config, store, clock, logger, hasher: createPasswordHasher() })
+  // Before listening: the first key is made, and a wrong GATEHOUSE_MASTER_KEY stops the start here.
+  try {
+    const key = await gateway.core.keys.init()
+    logger.info({ kid: key.kid, alg: key.alg, created: key.created, rotated: key.rotated }, 'signing key ready')
+  } catch (error) {
+    await store.close()
+    throw error
+  }
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: gateway.app.fetch, hostname: config.host, port: config.port }, () => resolve(s as Server)) as Server
@@ -37,6 +47,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `http://${host}:${port}`
   logger.info({ url, database: config.database.kind, upstreams: config.upstreams.map((u) => u.name) }, 'gatehouse listening')
+
+  const stopPrune = schedulePrune(
+    () => prune(store, clock, gateway.core.sessions),
+    config.pruneEveryS,
+    (error) => logger.error({ err: error }, 'prune failed'),
+  )
 
   let closing: Promise<void> | undefined
   const close = (graceMs = 10_000) => {
@@ -54,6 +70,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         // Keep-alive connections with no request in flight would hold close() open.
         server.closeIdleConnections()
       })
+      stopPrune()
       await store.close()
       logger.info('gatehouse stopped')
     })()

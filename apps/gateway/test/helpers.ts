@@ -76,6 +76,8 @@ export async function makeGateway(options: { env?: Record<string, string>; clock
   const logs = logSink()
   const hasher = options.hasher ?? createPasswordHasher()
   const gateway = createGateway({ config, store, clock, hasher, logger: createLogger('info', logs.stream), clientIp: () => '203.0.113.7' })
+  // As server.ts does before listening: the first signing key, and the master-key check.
+  await gateway.core.keys.init()
 
   const request: TestGateway['request'] = (path, init = {}) => {
     const headers: Record<string, string> = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0', ...init.headers }

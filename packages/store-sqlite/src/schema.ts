@@ -48,6 +48,8 @@ export const sessions = sqliteTable(
 /**
  * Server-side refresh tokens: one family per session, stored only as SHA-256 hashes.
  * A consumed token keeps its row so that presenting it again is recognised as reuse.
+ * `generation` numbers the chain; one token per (session, generation) is what stops two
+ * racing renewals from both storing a successor, whatever the database's isolation level.
  */
 export const refreshTokens = sqliteTable(
   'refresh_tokens',
@@ -56,11 +58,12 @@ export const refreshTokens = sqliteTable(
     sessionId: text('session_id')
       .notNull()
       .references(() => sessions.id, { onDelete: 'cascade' }),
+    generation: integer('generation').notNull().default(0),
     createdAt: integer('created_at').notNull(),
     consumedAt: integer('consumed_at'),
     replacedBy: text('replaced_by'),
   },
-  (t) => [index('refresh_tokens_session_idx').on(t.sessionId)],
+  (t) => [uniqueIndex('refresh_tokens_session_generation_uq').on(t.sessionId, t.generation)],
 )
 
 /** Append-only; triggers in the migrations refuse UPDATE and DELETE. */

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
 import type { CredentialRotation, Millis, RevocationReason, Session } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { sessions } from './schema.js'
@@ -75,6 +75,15 @@ export function createSessionOps(db: SqliteDb) {
         .from(sessions)
         .where(and(eq(sessions.userId, userId), live(now)))
         .orderBy(desc(sessions.lastSeenAt))
+        .all()
+        .map(toSession)
+    },
+    async expireSessions(now: Millis): Promise<Session[]> {
+      return db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: 'expired' })
+        .where(and(isNull(sessions.revokedAt), or(lte(sessions.idleExpiresAt, now), lte(sessions.absoluteExpiresAt, now))))
+        .returning()
         .all()
         .map(toSession)
     },

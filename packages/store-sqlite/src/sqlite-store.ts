@@ -3,7 +3,10 @@ import type { Store } from '@gatehouse/store'
 import { createAuditOps } from './audit.js'
 import { migrateSqlite } from './migrate.js'
 import { openSqlite } from './open.js'
+import { createRateLimitOps } from './rate-limits.js'
+import { createRefreshTokenOps } from './refresh-tokens.js'
 import { createSessionOps } from './sessions.js'
+import { createSigningKeyOps } from './signing-keys.js'
 import { createUserOps } from './users.js'
 
 export interface SqliteStoreOptions {
@@ -25,6 +28,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createUserOps(db),
     ...createSessionOps(db),
     ...createAuditOps(db),
+    ...createRateLimitOps(db),
+    ...createSigningKeyOps(db),
+    ...createRefreshTokenOps(db),
     async ping() {
       db.get(sql`select 1`)
     },

@@ -3,13 +3,19 @@ import type {
   AuditEventInput,
   AuditFilter,
   CredentialRotation,
+  KeyRetirement,
   Millis,
   NewUser,
+  RefreshTokenRecord,
+  RefreshTokenRenewal,
+  RefreshTokenRenewalResult,
   RevocationReason,
   Session,
+  SigningKeyRecord,
   User,
   UserPatch,
 } from './types.js'
+import type { RateLimitStore } from './rate-limit.js'
 
 export interface UserStore {
   /** Throws StoreError ERR_STORE_CONFLICT when the username is taken. */
@@ -45,6 +51,11 @@ export interface SessionStore {
   /** Live sessions (not revoked, not expired at `now`), most recently seen first. */
   listActiveSessions(userId: string, now: Millis): Promise<Session[]>
   /**
+   * Marks every session that has passed its idle or absolute expiry but is not yet revoked as
+   * revoked with reason 'expired', and returns those sessions (for the audit trail).
+   */
+  expireSessions(now: Millis): Promise<Session[]>
+  /**
    * Deletes sessions that expired or were revoked before `olderThan`; returns how many.
    */
   deleteEndedSessions(olderThan: Millis): Promise<number>
@@ -59,6 +70,42 @@ export interface AuditStore {
   auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]>
 }
 
+export interface SigningKeyStore {
+  /** Keys published at `now` (publishUntil null or after it), newest first; the current key is among them. */
+  listPublishedSigningKeys(now: Millis): Promise<SigningKeyRecord[]>
+  /**
+   * Inserts the very first key: only if no key is current (unretired), atomically, so that of
+   * several gateways starting at once exactly one key wins. False when one was there.
+   */
+  addFirstSigningKey(key: SigningKeyRecord): Promise<boolean>
+  /**
+   * One transaction: inserts `key` as the current key, retires whichever key was current
+   * (`retiredAt = retire.at`) and caps every older key's publishUntil at `retire.publishUntil`.
+   * Returns the kids it retired.
+   */
+  rotateSigningKey(key: SigningKeyRecord, retire: KeyRetirement): Promise<string[]>
+  /** Deletes retired keys no longer published before `olderThan`; returns how many. */
+  deleteUnpublishedSigningKeys(olderThan: Millis): Promise<number>
+}
+
+export interface RefreshTokenStore {
+  /**
+   * Starts a session's chain with its generation-0 token, only if the session is live at `now`
+   * and has no token yet (of racing starters one inserts). True when this call inserted it.
+   */
+  startRefreshChain(start: { sessionId: string; tokenHash: string; now: Millis }): Promise<boolean>
+  /** The session's unconsumed token, or null. */
+  findCurrentRefreshToken(sessionId: string): Promise<RefreshTokenRecord | null>
+  /**
+   * Compare-and-set, atomically: if the session is live and the presented token is unconsumed,
+   * marks it consumed (replacedBy = successor) and inserts the successor. Of N concurrent
+   * renewals presenting the same token exactly one is 'renewed'; the others see 'consumed'.
+   */
+  renewRefreshToken(renewal: RefreshTokenRenewal): Promise<RefreshTokenRenewalResult>
+  /** Deletes tokens consumed before `olderThan` (past any reuse window); returns how many. */
+  deleteConsumedRefreshTokens(olderThan: Millis): Promise<number>
+}
+
 export interface StoreLifecycle {
   /** Cheap round trip, for readiness. Throws when the store cannot answer. */
   ping(): Promise<void>
@@ -66,6 +113,6 @@ export interface StoreLifecycle {
 }
 
 /** What the gateway depends on; SQLite and Postgres implement it and share one conformance suite. */
-export interface Store extends UserStore, SessionStore, AuditStore, StoreLifecycle {
+export interface Store extends UserStore, SessionStore, AuditStore, SigningKeyStore, RefreshTokenStore, RateLimitStore, StoreLifecycle {
   readonly dialect: 'sqlite' | 'postgres'
 }

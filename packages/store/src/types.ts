@@ -99,3 +99,61 @@ export interface AuditFilter {
   since?: Millis
   limit?: number
 }
+
+/** A JWT signing key; the private half only ever as ciphertext (see @gatehouse/tokens). */
+export interface SigningKeyRecord {
+  /** Random base64url; also the JWK's `kid`. */
+  kid: string
+  alg: string
+  /** Public members only; published in the JWKS. */
+  publicJwk: Record<string, unknown>
+  /** The private JWK, encrypted with a key derived from GATEHOUSE_MASTER_KEY. */
+  privateKeyEnc: string
+  createdAt: Millis
+  /** Set when a newer key took over signing; null for the one current key. */
+  retiredAt: Millis | null
+  /** Not published from this time on; null while the key is current. */
+  publishUntil: Millis | null
+}
+
+export interface KeyRetirement {
+  /** Becomes `retiredAt` of the key that was current. */
+  at: Millis
+  /**
+   * Becomes `publishUntil` of every older key, unless it already leaves earlier: the rotated-out
+   * key's tokens still verify until then. `at` itself (an emergency) unpublishes them all at once.
+   */
+  publishUntil: Millis
+}
+
+/** One link of a session's server-side refresh-token chain. Only the hash is stored. */
+export interface RefreshTokenRecord {
+  /** SHA-256 (hex) of the token. */
+  tokenHash: string
+  sessionId: string
+  /** Position in the chain: 0 for the first token, one more per renewal. */
+  generation: number
+  createdAt: Millis
+  consumedAt: Millis | null
+  /** Hash of the token that replaced this one. */
+  replacedBy: string | null
+}
+
+export interface RefreshTokenRenewal {
+  sessionId: string
+  /** Hash of the token presented; it is consumed only if it is still unconsumed. */
+  presentedHash: string
+  /** Hash of its successor (generation + 1). */
+  successorHash: string
+  now: Millis
+}
+
+export type RefreshTokenRenewalResult =
+  /** This call consumed the presented token and stored its successor. */
+  | { outcome: 'renewed'; successor: RefreshTokenRecord }
+  /** The token was consumed before (by a racing renewal, or it is being replayed). */
+  | { outcome: 'consumed'; token: RefreshTokenRecord }
+  /** The session is revoked, expired or gone: nothing was changed. */
+  | { outcome: 'session_ended' }
+  /** No such token in this session's chain. */
+  | { outcome: 'unknown' }

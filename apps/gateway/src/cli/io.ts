@@ -1,5 +1,6 @@
 import type { Store } from '@gatehouse/store'
 import type { GatewayConfig } from '../config/config.js'
+import type { Clock } from '../clock.js'
 import type { Core } from '../core.js'
 
 export const EXIT_OK = 0
@@ -24,6 +25,7 @@ export interface CliContext {
   config: GatewayConfig
   store: Store
   core: Core
+  clock: Clock
   /** Recorded as `by` in the audit trail. */
   actor: { actor: string; clientIp: string; userAgent: string }
 }

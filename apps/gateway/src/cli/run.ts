@@ -6,9 +6,13 @@ import { createCore } from '../core.js'
 import { ConfigError, GatewayError } from '../errors.js'
 import { openStore } from '../open-store.js'
 import { USER_USAGE, userCommand } from './commands/user.js'
+import { SESSIONS_USAGE, sessionsCommand } from './commands/sessions.js'
+import { AUDIT_USAGE, auditCommand } from './commands/audit.js'
+import { KEYS_USAGE, keysCommand } from './commands/keys.js'
+import { prune } from '../maintenance/prune.js'
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, UsageError, type CliContext, type CliIo } from './io.js'
 
-const USAGE = ['usage: pnpm gatehouse <command>', '', '  migrate', ...USER_USAGE.map((u) => `  ${u}`)].join('\n')
+const USAGE = ['usage: pnpm gatehouse <command>', '', ...['migrate', ...USER_USAGE, ...SESSIONS_USAGE, ...KEYS_USAGE, ...AUDIT_USAGE, 'prune'].map((u) => `  ${u}`)].join('\n')
 
 type Command = (args: string[], ctx: CliContext) => Promise<void>
 
@@ -19,6 +23,14 @@ const COMMANDS: Record<string, Command> = {
     ctx.io.out(`migrations applied to ${ctx.config.database.kind === 'sqlite' ? ctx.config.database.path : 'postgres'}`)
   },
   user: userCommand,
+  sessions: sessionsCommand,
+  keys: keysCommand,
+  audit: auditCommand,
+  prune: async (args, ctx) => {
+    if (args.length > 0) throw new UsageError('prune takes no arguments')
+    const r = await prune(ctx.store, ctx.clock, ctx.core.sessions)
+    ctx.io.out(`expired ${r.expired} session(s); deleted ${r.deletedSessions} ended session(s) and ${r.deletedRateLimits} stale rate-limit row(s)`)
+  },
 }
 
 /** Runs one CLI command and returns its exit status: 0 done, 1 refused, 2 bad usage. */
@@ -38,7 +50,7 @@ export async function runCli(argv: string[], io: CliIo, clock: Clock = systemClo
     const config = loadConfig(io.env, io.cwd)
     store = await openStore(config.database)
     const core = createCore({ config, store, clock, hasher: createPasswordHasher() })
-    await command(args, { io, config, store, core, actor: { actor: `cli:${userInfo().username}`, clientIp: 'cli', userAgent: 'gatehouse-cli' } })
+    await command(args, { io, config, store, core, clock, actor: { actor: `cli:${userInfo().username}`, clientIp: 'cli', userAgent: 'gatehouse-cli' } })
     return EXIT_OK
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

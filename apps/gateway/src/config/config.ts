@@ -1,3 +1,4 @@
+import type { BlockList } from 'node:net'
 import type { CookieSecret } from './cookie-secrets.js'
 import type { DatabaseTarget } from './database-url.js'
 import type { Upstream } from './upstreams.js'
@@ -24,6 +25,10 @@ export interface GatewayConfig {
   rotateEveryS: number
   rotateGraceS: number
   maxSessionsPerUser: number
+  /** Peers whose X-Forwarded-For is believed. */
+  trustedProxies: BlockList
+  /** How often the gateway deletes ended sessions and stale rate-limit rows. */
+  pruneEveryS: number
   signingAlg: SigningAlg
   production: boolean
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'

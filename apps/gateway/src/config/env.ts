@@ -7,6 +7,7 @@ import { parseDatabaseUrl } from './database-url.js'
 import { resolveDevSecret } from './dev-secrets.js'
 import { assertStrongSecret } from './secret-strength.js'
 import { parseUpstreams } from './upstreams.js'
+import { parseTrustedProxies } from '../http/client-ip.js'
 
 export const DEFAULT_UPSTREAMS = 'orders=http://127.0.0.1:4001,profile=http://127.0.0.1:4002'
 
@@ -29,6 +30,8 @@ const EnvSchema = z.object({
   GATEHOUSE_MAX_SESSIONS: z.coerce.number().int().min(1).max(1000).default(10),
   GATEHOUSE_SIGNING_ALG: z.enum(['EdDSA', 'ES256', 'RS256']).default('EdDSA'),
   GATEHOUSE_DATA_DIR: z.string().default('./data'),
+  GATEHOUSE_TRUSTED_PROXIES: z.string().default(''),
+  GATEHOUSE_PRUNE_EVERY: seconds(600, 86_400),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 })
@@ -95,6 +98,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     rotateEveryS: e.GATEHOUSE_ROTATE_EVERY,
     rotateGraceS: e.GATEHOUSE_ROTATE_GRACE,
     maxSessionsPerUser: e.GATEHOUSE_MAX_SESSIONS,
+    trustedProxies: parseTrustedProxies(e.GATEHOUSE_TRUSTED_PROXIES),
+    pruneEveryS: e.GATEHOUSE_PRUNE_EVERY,
     signingAlg: e.GATEHOUSE_SIGNING_ALG,
     production,
     logLevel: e.LOG_LEVEL,

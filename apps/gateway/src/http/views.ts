@@ -1,10 +1,21 @@
-import type { Session, User } from '@gatehouse/store'
+import type { AuditEvent, Session, User } from '@gatehouse/store'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
 /** The user as the browser sees it: never the password hash. */
 export function userView(user: User) {
   return { id: user.id, username: user.username, roles: user.roles }
+}
+
+/** What an admin sees of a user. */
+export function adminUserView(user: User) {
+  return {
+    ...userView(user),
+    suspended: user.suspendedAt !== null,
+    suspendedAt: user.suspendedAt === null ? null : iso(user.suspendedAt),
+    createdAt: iso(user.createdAt),
+    passwordChangedAt: iso(user.passwordChangedAt),
+  }
 }
 
 export function sessionView(session: Session) {
@@ -16,4 +27,20 @@ export function sessionView(session: Session) {
     expiresAt: iso(Math.min(session.idleExpiresAt, session.absoluteExpiresAt)),
     absoluteExpiresAt: iso(session.absoluteExpiresAt),
   }
+}
+
+/** A device in a list; `current` marks the one asking. */
+export function deviceView(session: Session, currentId?: string) {
+  return {
+    id: session.id,
+    deviceName: session.deviceName,
+    userAgent: session.userAgent,
+    createdAt: iso(session.createdAt),
+    lastSeenAt: iso(session.lastSeenAt),
+    current: session.id === currentId,
+  }
+}
+
+export function auditView(event: AuditEvent) {
+  return { ...event, at: iso(event.at) }
 }

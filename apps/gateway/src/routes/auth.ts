@@ -1,7 +1,9 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { Store } from '@gatehouse/store'
-import type { AuditLog } from '../audit.js'
+import type { AuditLog, AuditOrigin } from '../audit.js'
+import type { LoginAttempt, LoginLimiter } from '../auth/login-limiter.js'
+import type { UserAdmin } from '../users/user-admin.js'
 import { MAX_PASSWORD_LENGTH, type PasswordHasher } from '../auth/passwords.js'
 import { normalizeUsername } from '../auth/usernames.js'
 import { GatewayError } from '../errors.js'
@@ -18,24 +20,44 @@ const LoginBody = z.object({
   deviceName: z.string().trim().min(1).max(64).optional(),
 })
 
+const PasswordBody = z.object({
+  currentPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+  newPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+})
+
 export interface AuthRoutesDeps {
   store: Store
   sessions: SessionManager
   hasher: PasswordHasher
   audit: AuditLog
+  limiter: LoginLimiter
+  users: UserAdmin
 }
 
-export function authRoutes({ store, sessions, hasher, audit }: AuthRoutesDeps) {
+export function authRoutes({ store, sessions, hasher, audit, limiter, users }: AuthRoutesDeps) {
+  /** Throttled like a login: 429 while the account or the address is locked out. */
+  async function checkLimit(attempt: LoginAttempt, origin: AuditOrigin, userId: string | null) {
+    try {
+      await limiter.check(attempt)
+    } catch (error) {
+      await audit('login.rate_limited', { userId, ...origin })
+      throw error
+    }
+  }
+
   const app = new Hono<AppEnv>()
 
   app.post('/login', async (c) => {
     const body = await readJson(c, LoginBody)
     const userAgent = (c.req.header('user-agent') ?? '').slice(0, 512)
     const origin = { clientIp: c.get('clientIp'), userAgent }
-    const user = await store.findUserByUsername(normalizeUsername(body.username))
+    const attempt = { account: normalizeUsername(body.username), clientIp: c.get('clientIp') }
+    const user = await store.findUserByUsername(attempt.account)
+    await checkLimit(attempt, origin, user?.id ?? null)
     // Unknown user and wrong password: the same answer, after the same argon2 work.
     const passwordOk = user === null ? await hasher.verifyDummy(body.password) : await hasher.verify(user.passwordHash, body.password)
     if (user === null || !passwordOk) {
+      await limiter.failed(attempt)
       await audit('login.failed', { userId: user?.id ?? null, ...origin, details: { reason: user === null ? 'unknown_user' : 'bad_password' } })
       throw new GatewayError('ERR_BAD_CREDENTIALS')
     }
@@ -43,6 +65,7 @@ export function authRoutes({ store, sessions, hasher, audit }: AuthRoutesDeps) {
       await audit('login.failed', { userId: user.id, ...origin, details: { reason: 'suspended' } })
       throw new GatewayError('ERR_SUSPENDED')
     }
+    await limiter.succeeded(attempt)
     // A sign-in always starts a new session: whatever this browser held before ends here.
     const previous = c.get('auth')?.session
     if (previous !== undefined) await sessions.revoke(previous.id, 'logout', { userId: previous.userId, ...origin })
@@ -60,6 +83,23 @@ export function authRoutes({ store, sessions, hasher, audit }: AuthRoutesDeps) {
     await sessions.revoke(session.id, 'logout', { userId: user.id, clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null })
     c.set('auth', undefined)
     c.header('set-cookie', sessions.cookie.clear())
+    return c.body(null, 204)
+  })
+
+  app.post('/password', async (c) => {
+    const { session, user } = requireAuth(c)
+    const body = await readJson(c, PasswordBody)
+    const origin = { clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null }
+    const attempt = { account: user.username, clientIp: c.get('clientIp') }
+    await checkLimit(attempt, origin, user.id)
+    if (!(await hasher.verify(user.passwordHash, body.currentPassword))) {
+      await limiter.failed(attempt)
+      await audit('password_change.failed', { userId: user.id, sessionId: session.id, ...origin })
+      throw new GatewayError('ERR_BAD_CREDENTIALS', { detail: 'the current password is wrong' })
+    }
+    await limiter.succeeded(attempt)
+    // Every other session ends; this one stays signed in.
+    await users.setPassword(user.id, body.newPassword, { actor: `user:${user.id}`, ...origin, keepSessionId: session.id })
     return c.body(null, 204)
   })
 

@@ -33,6 +33,8 @@ export interface SessionManager {
   revoke(sessionId: string, reason: RevocationReason, origin: AuditOrigin & { userId: string }): Promise<boolean>
   /** Revokes every session of a user (but one) and audits each. */
   revokeAllOfUser(userId: string, reason: RevocationReason, origin: AuditOrigin & { exceptSessionId?: string }): Promise<string[]>
+  /** Ends every session past its expiry (reason 'expired', audited); returns how many. */
+  expireDue(): Promise<number>
   expiresAt(session: Session): number
   readonly cookie: SessionCookie
 }
@@ -158,6 +160,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         current = { ...current, lastSeenAt: now, idleExpiresAt }
       }
       return setCookie === undefined ? { ok: true, session: current, user } : { ok: true, session: current, user, setCookie }
+    },
+
+    async expireDue() {
+      const expired = await store.expireSessions(clock.now())
+      notify(expired.map((s) => s.id))
+      for (const s of expired) await audit('session.expired', { userId: s.userId, sessionId: s.id, details: { by: 'prune' } })
+      return expired.length
     },
 
     async revokeAllOfUser(userId, reason, origin) {

@@ -99,6 +99,14 @@ export function createUserAdmin({ store, clock, hasher, audit, sessions }: UserA
       return user
     },
 
+    /** Ends every session (reason 'user_deleted', audited), then deletes the account. */
+    async delete(userId: string, by: Actor): Promise<void> {
+      const user = await mustFind(userId)
+      await sessions.revokeAllOfUser(userId, 'user_deleted', { clientIp: by.clientIp ?? null, userAgent: by.userAgent ?? null })
+      await store.deleteUser(userId)
+      await audit('user.deleted', { userId, clientIp: by.clientIp ?? null, userAgent: by.userAgent ?? null, details: { by: by.actor, username: user.username } })
+    },
+
     async unsuspend(userId: string, by: Actor): Promise<User> {
       await mustFind(userId)
       const user = (await store.updateUser(userId, { suspendedAt: null }, clock.now()))!

@@ -2,8 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { verifyAuditChain } from '../audit-chain.js'
 import type { Store } from '../store.js'
 import { newSession, newUser, T0 } from './fixtures.js'
+import { rateLimitConformance } from './rate-limits.js'
+import { refreshTokenConformance } from './refresh-tokens.js'
+import { signingKeyConformance } from './signing-keys.js'
 
 export { newSession, newUser, T0 } from './fixtures.js'
+export { newSigningKey } from './signing-keys.js'
 
 /**
  * The behaviour every Store implementation owes the gateway. Each implementation's test file
@@ -140,6 +144,22 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(list.map((s) => s.id)).toEqual([newer.id, older.id])
       })
 
+      it('expires live sessions past their idle or absolute expiry, once', async () => {
+        const u = await store.createUser(newUser())
+        const live = newSession(u.id)
+        const idle = newSession(u.id, { idleExpiresAt: T0 + 10 })
+        const absolute = newSession(u.id, { absoluteExpiresAt: T0 + 10 })
+        const revoked = newSession(u.id, { idleExpiresAt: T0 + 10 })
+        for (const s of [live, idle, absolute, revoked]) await store.createSession(s)
+        await store.revokeSession(revoked.id, 'logout', T0 + 1)
+        const expired = await store.expireSessions(T0 + 10)
+        expect(expired.map((s) => s.id).sort()).toEqual([idle.id, absolute.id].sort())
+        expect(expired.every((s) => s.revokedReason === 'expired' && s.revokedAt === T0 + 10)).toBe(true)
+        expect(await store.expireSessions(T0 + 20)).toEqual([])
+        expect(await store.findSession(revoked.id)).toMatchObject({ revokedReason: 'logout' })
+        expect(await store.findSession(live.id)).toMatchObject({ revokedAt: null })
+      })
+
       it('deletes sessions that ended before a time and keeps the rest', async () => {
         const u = await store.createUser(newUser())
         const live = newSession(u.id)
@@ -178,6 +198,10 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.listAudit({ limit: 1 })).toHaveLength(1)
       })
     })
+
+    describe('rate limits', () => rateLimitConformance(() => store))
+    describe('signing keys', () => signingKeyConformance(() => store))
+    describe('refresh tokens', () => refreshTokenConformance(() => store))
 
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined()

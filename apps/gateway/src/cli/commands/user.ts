@@ -7,6 +7,7 @@ export const USER_USAGE = [
   'user set-password <username> --password-stdin',
   'user suspend <username>',
   'user unsuspend <username>',
+  'user delete <username>',
 ]
 
 export async function userCommand(args: string[], ctx: CliContext): Promise<void> {
@@ -57,6 +58,14 @@ export async function userCommand(args: string[], ctx: CliContext): Promise<void
         await users.unsuspend(user.id, ctx.actor)
         ctx.io.out(`${user.username} is no longer suspended`)
       }
+      return
+    }
+    case 'delete': {
+      const [username, ...extra] = rest
+      if (username === undefined || extra.length > 0) throw new UsageError('user delete takes one username')
+      const user = await users.findByUsername(username)
+      await users.delete(user.id, ctx.actor)
+      ctx.io.out(`deleted ${user.username}; their sessions were revoked`)
       return
     }
     default:

@@ -1,0 +1,34 @@
+import type { Store } from '@gatehouse/store'
+import type { Clock } from '../clock.js'
+import type { SessionManager } from '../session/session-manager.js'
+
+/** Ended sessions stay readable (reason, time) this long before they are deleted. */
+export const ENDED_SESSION_RETENTION_MS = 24 * 3_600_000
+
+export interface PruneResult {
+  expired: number
+  deletedSessions: number
+  deletedRateLimits: number
+}
+
+/**
+ * Ends what has expired (each with an audit event and reason 'expired'), then deletes sessions
+ * that ended more than a day ago and rate-limit rows nobody touched for as long. The audit trail
+ * itself is never pruned.
+ */
+export async function prune(store: Store, clock: Clock, sessions: Pick<SessionManager, 'expireDue'>): Promise<PruneResult> {
+  const expired = await sessions.expireDue()
+  const before = clock.now() - ENDED_SESSION_RETENTION_MS
+  const deletedSessions = await store.deleteEndedSessions(before)
+  const deletedRateLimits = await store.deleteStaleRateLimits(before)
+  return { expired, deletedSessions, deletedRateLimits }
+}
+
+/** Runs `prune` every `everyS` seconds inside the gateway; failures are logged, never thrown. */
+export function schedulePrune(run: () => Promise<PruneResult>, everyS: number, onError: (error: unknown) => void): () => void {
+  const timer = setInterval(() => {
+    run().catch(onError)
+  }, everyS * 1000)
+  timer.unref()
+  return () => clearInterval(timer)
+}

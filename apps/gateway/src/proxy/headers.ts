@@ -1,0 +1,117 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import { isValidTraceparent, newTraceparent } from './traceparent.js'
+
+/** RFC 9110 §7.6.1, plus the non-standard Proxy-Connection and HTTP/2's upgrade header. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+])
+
+/**
+ * Never forwarded from the browser: its credentials (the session cookie, any Authorization it
+ * sends), the host (the upstream's own is set), `Expect` (the gateway answered it already), and
+ * the headers the gateway sets itself.
+ */
+const NOT_FROM_BROWSER: ReadonlySet<string> = new Set([
+  'cookie',
+  'authorization',
+  'host',
+  'expect',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-request-id',
+  'traceparent',
+  'tracestate',
+])
+
+/** Never passed back to the browser: upstream cookies would land on the gateway's origin. */
+const NOT_FROM_UPSTREAM: ReadonlySet<string> = new Set(['set-cookie', 'set-cookie2'])
+
+type HeaderValue = string | string[] | undefined
+/** Node's `IncomingMessage.headers` (fast path) or a fetch `Headers` (anything else). */
+export type HeaderSource = IncomingHttpHeaders | Headers
+
+function read(source: HeaderSource, name: string): string | undefined {
+  const value: HeaderValue = source instanceof Headers ? (source.get(name) ?? undefined) : source[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+function entries(source: HeaderSource): Iterable<[string, HeaderValue]> {
+  return source instanceof Headers ? source.entries() : Object.entries(source)
+}
+
+/** Header names listed in `Connection`: hop-by-hop for this one message. */
+function connectionNamed(source: HeaderSource): ReadonlySet<string> | undefined {
+  const value = read(source, 'connection')
+  if (value === undefined) return undefined
+  return new Set(value.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))
+}
+
+/**
+ * The rightmost entry is the client as the gateway determined it. When a trusted proxy in front
+ * already named that client, the chain is cut there instead of naming it twice; whatever stands
+ * left of it was written by someone the gateway cannot vouch for.
+ */
+function forwardedFor(prior: string | undefined, clientIp: string): string {
+  if (prior === undefined) return clientIp
+  const hops = prior.split(',').map((h) => h.trim()).filter(Boolean)
+  const at = hops.lastIndexOf(clientIp)
+  const kept = at === -1 ? hops : hops.slice(0, at)
+  return [...kept, clientIp].join(', ')
+}
+
+export interface ForwardContext {
+  /** The internal JWT; undefined for an anonymous call, which then carries no Authorization. */
+  token: string | undefined
+  clientIp: string
+  requestId: string
+  /** From the public origin: what the browser used. */
+  proto: string
+  host: string
+}
+
+/** What the upstream receives: the browser's end-to-end headers, without its credentials, plus ours. */
+export function upstreamRequestHeaders(source: HeaderSource, context: ForwardContext): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {}
+  const named = connectionNamed(source)
+  for (const [name, value] of entries(source)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || NOT_FROM_BROWSER.has(name) || named?.has(name)) continue
+    out[name] = value
+  }
+  out['x-forwarded-for'] = forwardedFor(named?.has('x-forwarded-for') ? undefined : read(source, 'x-forwarded-for'), context.clientIp)
+  out['x-forwarded-proto'] = context.proto
+  out['x-forwarded-host'] = context.host
+  out['x-request-id'] = context.requestId
+  const traceparent = read(source, 'traceparent')
+  if (traceparent !== undefined && isValidTraceparent(traceparent)) {
+    out.traceparent = traceparent
+    const tracestate = read(source, 'tracestate')
+    if (tracestate !== undefined) out.tracestate = tracestate
+  } else {
+    out.traceparent = newTraceparent()
+  }
+  if (context.token !== undefined) out.authorization = `Bearer ${context.token}`
+  return out
+}
+
+/** What the browser receives from the upstream's answer: end-to-end headers without cookies. */
+export function clientResponseHeaders(source: IncomingHttpHeaders): Headers {
+  const out = new Headers()
+  const named = connectionNamed(source)
+  for (const [name, value] of Object.entries(source)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || NOT_FROM_UPSTREAM.has(name) || named?.has(name)) continue
+    if (Array.isArray(value)) for (const v of value) out.append(name, v)
+    else out.set(name, value)
+  }
+  return out
+}

@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto'
+
+// W3C Trace Context: version-traceid-parentid-flags; version ff is invalid, a future version may
+// append fields after a dash, version 00 may not.
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/
+const ZERO_TRACE = '0'.repeat(32)
+const ZERO_PARENT = '0'.repeat(16)
+
+export function isValidTraceparent(value: string): boolean {
+  const m = TRACEPARENT.exec(value)
+  if (m === null) return false
+  const [, version, traceId, parentId, , extra] = m
+  if (version === 'ff' || traceId === ZERO_TRACE || parentId === ZERO_PARENT) return false
+  return version !== '00' || extra === undefined
+}
+
+/** A new root: random trace and parent ids, not sampled (the gateway records no spans itself). */
+export function newTraceparent(): string {
+  const bytes = randomBytes(24).toString('hex')
+  return `00-${bytes.slice(0, 32)}-${bytes.slice(32)}-00`
+}

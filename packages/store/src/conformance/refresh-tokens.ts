@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto'
+import { expect, it } from 'vitest'
+import type { Store } from '../store.js'
+import type { RefreshTokenRenewalResult } from '../types.js'
+import { newSession, newUser, T0 } from './fixtures.js'
+
+const hash = () => randomBytes(32).toString('hex')
+
+async function liveSession(s: Store, overrides: Parameters<typeof newSession>[1] = {}) {
+  const user = await s.createUser(newUser())
+  const session = newSession(user.id, overrides)
+  await s.createSession(session)
+  return session
+}
+
+export function refreshTokenConformance(store: () => Store): void {
+  it('starts a live session’s chain once, with generation 0', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    const h0 = hash()
+    expect(await s.startRefreshChain({ sessionId: session.id, tokenHash: h0, now: T0 })).toBe(true)
+    expect(await s.startRefreshChain({ sessionId: session.id, tokenHash: hash(), now: T0 })).toBe(false)
+    expect(await s.findCurrentRefreshToken(session.id)).toEqual({
+      tokenHash: h0,
+      sessionId: session.id,
+      generation: 0,
+      createdAt: T0,
+      consumedAt: null,
+      replacedBy: null,
+    })
+    expect(await s.findCurrentRefreshToken('no-such-session')).toBeNull()
+  })
+
+  it('starts no chain for a revoked, expired or unknown session', async () => {
+    const s = store()
+    const revoked = await liveSession(s)
+    const expired = await liveSession(s, { idleExpiresAt: T0 + 10 })
+    await s.revokeSession(revoked.id, 'logout', T0)
+    expect(await s.startRefreshChain({ sessionId: revoked.id, tokenHash: hash(), now: T0 + 1 })).toBe(false)
+    expect(await s.startRefreshChain({ sessionId: expired.id, tokenHash: hash(), now: T0 + 10 })).toBe(false)
+    expect(await s.startRefreshChain({ sessionId: 'unknown', tokenHash: hash(), now: T0 })).toBe(false)
+    expect(await s.findCurrentRefreshToken(revoked.id)).toBeNull()
+  })
+
+  it('of many concurrent chain starts exactly one inserts', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    const results = await Promise.all(Array.from({ length: 20 }, () => s.startRefreshChain({ sessionId: session.id, tokenHash: hash(), now: T0 })))
+    expect(results.filter(Boolean)).toHaveLength(1)
+  })
+
+  it('renewal consumes the presented token and stores its successor', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    const [h0, h1] = [hash(), hash()]
+    await s.startRefreshChain({ sessionId: session.id, tokenHash: h0, now: T0 })
+    const renewed = await s.renewRefreshToken({ sessionId: session.id, presentedHash: h0, successorHash: h1, now: T0 + 5 })
+    const successor = { tokenHash: h1, sessionId: session.id, generation: 1, createdAt: T0 + 5, consumedAt: null, replacedBy: null }
+    expect(renewed).toEqual({ outcome: 'renewed', successor })
+    expect(await s.findCurrentRefreshToken(session.id)).toEqual(successor)
+    // Presented again: recognised as consumed, with when and by what.
+    expect(await s.renewRefreshToken({ sessionId: session.id, presentedHash: h0, successorHash: hash(), now: T0 + 9 })).toEqual({
+      outcome: 'consumed',
+      token: { tokenHash: h0, sessionId: session.id, generation: 0, createdAt: T0, consumedAt: T0 + 5, replacedBy: h1 },
+    })
+    expect(await s.findCurrentRefreshToken(session.id)).toEqual(successor)
+  })
+
+  it('of N concurrent renewals of one token exactly one consumes it', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    const h0 = hash()
+    await s.startRefreshChain({ sessionId: session.id, tokenHash: h0, now: T0 })
+    const successors = Array.from({ length: 50 }, hash)
+    const results: RefreshTokenRenewalResult[] = await Promise.all(
+      successors.map((successorHash) => s.renewRefreshToken({ sessionId: session.id, presentedHash: h0, successorHash, now: T0 + 1 })),
+    )
+    const winners = results.filter((r) => r.outcome === 'renewed')
+    expect(winners).toHaveLength(1)
+    const winner = winners[0]!.outcome === 'renewed' ? winners[0]!.successor : undefined
+    for (const r of results) {
+      if (r.outcome !== 'renewed') expect(r).toMatchObject({ outcome: 'consumed', token: { tokenHash: h0, replacedBy: winner?.tokenHash } })
+    }
+    expect(await s.findCurrentRefreshToken(session.id)).toEqual(winner)
+  })
+
+  it('refuses an ended session and an unknown or foreign token, changing nothing', async () => {
+    const s = store()
+    const a = await liveSession(s)
+    const b = await liveSession(s)
+    const [ha, hb] = [hash(), hash()]
+    await s.startRefreshChain({ sessionId: a.id, tokenHash: ha, now: T0 })
+    await s.startRefreshChain({ sessionId: b.id, tokenHash: hb, now: T0 })
+    expect(await s.renewRefreshToken({ sessionId: a.id, presentedHash: hash(), successorHash: hash(), now: T0 })).toEqual({ outcome: 'unknown' })
+    expect(await s.renewRefreshToken({ sessionId: a.id, presentedHash: hb, successorHash: hash(), now: T0 })).toEqual({ outcome: 'unknown' })
+    await s.revokeSession(a.id, 'logout', T0 + 1)
+    expect(await s.renewRefreshToken({ sessionId: a.id, presentedHash: ha, successorHash: hash(), now: T0 + 2 })).toEqual({ outcome: 'session_ended' })
+    expect(await s.findCurrentRefreshToken(a.id)).toMatchObject({ tokenHash: ha, consumedAt: null })
+    // Expiry counts as ended too, without anyone having revoked it.
+    expect(await s.renewRefreshToken({ sessionId: b.id, presentedHash: hb, successorHash: hash(), now: b.idleExpiresAt })).toEqual({ outcome: 'session_ended' })
+  })
+
+  it('deletes tokens consumed before a time, and a deleted session’s tokens with it', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    const [h0, h1, h2] = [hash(), hash(), hash()]
+    await s.startRefreshChain({ sessionId: session.id, tokenHash: h0, now: T0 })
+    await s.renewRefreshToken({ sessionId: session.id, presentedHash: h0, successorHash: h1, now: T0 + 10 })
+    await s.renewRefreshToken({ sessionId: session.id, presentedHash: h1, successorHash: h2, now: T0 + 20 })
+    expect(await s.deleteConsumedRefreshTokens(T0 + 15)).toBe(1)
+    expect(await s.renewRefreshToken({ sessionId: session.id, presentedHash: h0, successorHash: hash(), now: T0 + 30 })).toEqual({ outcome: 'unknown' })
+    expect(await s.findCurrentRefreshToken(session.id)).toMatchObject({ tokenHash: h2, generation: 2 })
+    await s.deleteUser(session.userId)
+    expect(await s.findCurrentRefreshToken(session.id)).toBeNull()
+  })
+}

@@ -1,0 +1,8 @@
+export { TokenError, TOKEN_ERROR_CODES, type TokenErrorCode } from './errors.js'
+export type { ActionOrigin, AuditEntry, Clock, TokenAudit } from './ports.js'
+export { createMasterKeyCipher, type MasterKeyCipher } from './master-key.js'
+export { SIGNING_ALGS, isSigningAlg, publicJwk, type SigningAlg, type SigningKey } from './key-material.js'
+export { createKeyManager, type KeyManager, type KeyManagerOptions, type RotationResult } from './key-manager.js'
+export { createRefreshChain, RACE_WINDOW_MS, type RefreshChain, type RefreshChainOptions, type RefreshTokenHandle, type RenewalResult } from './refresh-chain.js'
+export { createTokenCache, type CachedToken, type TokenCache } from './token-cache.js'
+export { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions, type TokenSubject } from './issuer.js'

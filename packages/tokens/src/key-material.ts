@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto'
+import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
+import type { Millis, SigningKeyRecord } from '@gatehouse/store'
+import { TokenError } from './errors.js'
+import type { MasterKeyCipher } from './master-key.js'
+
+export const SIGNING_ALGS = ['EdDSA', 'ES256', 'RS256'] as const
+export type SigningAlg = (typeof SIGNING_ALGS)[number]
+
+/** What signs: the current key, imported once and kept as a non-extractable CryptoKey. */
+export interface SigningKey {
+  kid: string
+  alg: SigningAlg
+  privateKey: CryptoKey
+}
+
+// The public members of each key type. The JWKS is built from this list (an allow-list, not a
+// deny-list of d, p, q, …), so no private member can ever reach it, whatever a row holds.
+const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
+  OKP: ['kty', 'crv', 'x'],
+  EC: ['kty', 'crv', 'x', 'y'],
+  RSA: ['kty', 'n', 'e'],
+}
+
+export function isSigningAlg(value: string): value is SigningAlg {
+  return (SIGNING_ALGS as readonly string[]).includes(value)
+}
+
+/** 128 random bits: kids name nothing and cannot be guessed. */
+export function newKid(): string {
+  return randomBytes(16).toString('base64url')
+}
+
+export function publicJwk(record: Pick<SigningKeyRecord, 'kid' | 'alg' | 'publicJwk'>): JWK {
+  const members = PUBLIC_MEMBERS[String(record.publicJwk.kty)]
+  if (members === undefined) throw new TokenError('ERR_KEY_CORRUPT', `signing key "${record.kid}" has an unknown key type`)
+  const jwk: Record<string, unknown> = {}
+  for (const m of members) jwk[m] = record.publicJwk[m]
+  return { ...jwk, kid: record.kid, alg: record.alg, use: 'sig' } as JWK
+}
+
+/** A fresh key pair for `alg`: the record to store (private JWK encrypted) and the key to sign with. */
+export async function generateSigningKey(alg: SigningAlg, cipher: MasterKeyCipher, now: Millis): Promise<{ record: SigningKeyRecord; key: SigningKey }> {
+  const kid = newKid()
+  // EdDSA means Ed25519 here; RS256 gets jose's 2048-bit default modulus.
+  const pair = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) })
+  const privateJwk = await exportJWK(pair.privateKey)
+  const record: SigningKeyRecord = {
+    kid,
+    alg,
+    publicJwk: publicJwk({ kid, alg, publicJwk: (await exportJWK(pair.publicKey)) as Record<string, unknown> }) as Record<string, unknown>,
+    privateKeyEnc: cipher.encrypt(JSON.stringify(privateJwk), kid),
+    createdAt: now,
+    retiredAt: null,
+    publishUntil: null,
+  }
+  // Sign with a non-extractable copy: the process never holds an exportable private key for long.
+  return { record, key: { kid, alg, privateKey: (await importJWK(privateJwk, alg, { extractable: false })) as CryptoKey } }
+}
+
+/** Decrypts and imports a stored key. ERR_MASTER_KEY_MISMATCH when the master key is not the one it was stored with. */
+export async function importSigningKey(record: SigningKeyRecord, cipher: MasterKeyCipher): Promise<SigningKey> {
+  if (!isSigningAlg(record.alg)) throw new TokenError('ERR_KEY_CORRUPT', `signing key "${record.kid}" has an unsupported alg`)
+  const plaintext = cipher.decrypt(record.privateKeyEnc, record.kid)
+  try {
+    const privateKey = await importJWK(JSON.parse(plaintext) as JWK, record.alg, { extractable: false })
+    return { kid: record.kid, alg: record.alg, privateKey: privateKey as CryptoKey }
+  } catch (cause) {
+    throw new TokenError('ERR_KEY_CORRUPT', `signing key "${record.kid}" does not import as an ${record.alg} private key`, { cause })
+  }
+}
