@@ -21,6 +21,11 @@ import { healthRoutes } from './routes/health.js'
 import { adminKeyRoutes } from './routes/admin-keys.js'
 import { jwksRoutes } from './routes/jwks.js'
 import { createCore, type Core } from './core.js'
+import { createProxy, type Proxy } from './proxy/index.js'
+import { createMetrics, type Metrics } from './metrics/metrics.js'
+import { requestMetrics } from './middleware/request-metrics.js'
+import { metricsRoutes } from './routes/metrics.js'
+import { webRoutes } from './routes/web.js'
 
 export interface AppDeps {
   config: GatewayConfig
@@ -30,11 +35,16 @@ export interface AppDeps {
   hasher: PasswordHasher
   /** The peer address; the server passes the socket's. */
   clientIp?: (c: Context<AppEnv>) => string
+  /** Defaults to a registry of this gateway's own. */
+  metrics?: Metrics
 }
 
 export interface Gateway {
   app: Hono<AppEnv>
   core: Core
+  /** `/api/<name>/*`; `close()` drops its kept-alive upstream connections. */
+  proxy: Proxy
+  metrics: Metrics
 }
 
 function socketAddress(config: GatewayConfig) {
@@ -47,9 +57,18 @@ function socketAddress(config: GatewayConfig) {
 /** Builds the gateway from its dependencies; reads no environment and opens nothing. */
 export function createGateway(deps: AppDeps): Gateway {
   const { config, store, clock, logger, hasher } = deps
-  const core = createCore({ config, store, clock, hasher })
+  const metrics = deps.metrics ?? createMetrics()
+  const core = createCore({ config, store, clock, hasher, onAudit: metrics.onAudit })
   const { audit, sessions } = core
   const clientIp = deps.clientIp ?? socketAddress(config)
+  const proxy = createProxy({
+    upstreams: config.upstreams,
+    routes: config.routes,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    publicOrigin: config.publicOrigin,
+    tokens: (subject, audience) => core.tokens.tokenFor(subject, audience),
+    logger,
+  })
 
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
@@ -60,6 +79,16 @@ export function createGateway(deps: AppDeps): Gateway {
     await next()
   })
   app.use('*', accessLog(logger))
+  app.use('*', proxy.pathGuard)
+  app.use('*', requestMetrics(metrics))
+  app.route(
+    '/',
+    metricsRoutes(metrics, async () => {
+      metrics.activeSessions.set(await store.countActiveSessions(clock.now()))
+      const current = (await store.listPublishedSigningKeys(clock.now())).find((k) => k.retiredAt === null)
+      if (current) metrics.keyAge.set((clock.now() - current.createdAt) / 1000)
+    }),
+  )
   app.route('/', healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }]))
   app.route('/', jwksRoutes(core.keys))
   app.use('*', crossSiteProtection(config.publicOrigin))
@@ -70,5 +99,8 @@ export function createGateway(deps: AppDeps): Gateway {
   app.route('/admin', adminUserRoutes({ store, users: core.users, sessions, clock }))
   app.route('/admin', adminAuditRoutes(store))
   app.route('/admin', adminKeyRoutes(core.keys))
-  return { app, core }
+  app.use('/api/*', sessionMiddleware(sessions))
+  app.route('/api', proxy.app)
+  if (config.webRoot !== undefined) app.route('/', webRoutes(config.webRoot))
+  return { app, core, proxy, metrics }
 }

@@ -15,9 +15,17 @@ export interface AuditEntry extends AuditOrigin {
 
 export type AuditLog = (type: string, entry: AuditEntry) => Promise<void>
 
-/** Appends to the store's hash-chained audit trail, stamped by the injected clock. */
-export function createAuditLog(store: AuditStore, clock: Clock): AuditLog {
+/**
+ * Appends to the store's hash-chained audit trail, stamped by the injected clock. `observe` sees
+ * each recorded event (metrics count lifecycle events from here, so they and the trail agree).
+ */
+export function createAuditLog(
+  store: AuditStore,
+  clock: Clock,
+  observe?: (type: string, details: Record<string, unknown> | undefined) => void,
+): AuditLog {
   return async (type, entry) => {
     await store.appendAudit({ type, at: clock.now(), ...entry })
+    observe?.(type, entry.details)
   }
 }

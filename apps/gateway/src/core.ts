@@ -14,6 +14,8 @@ export interface CoreDeps {
   store: Store
   clock: Clock
   hasher: PasswordHasher
+  /** Sees every audited event (the gateway's metrics). */
+  onAudit?: (type: string, details: Record<string, unknown> | undefined) => void
 }
 
 /** The services both the HTTP gateway and the CLI stand on. */
@@ -28,8 +30,8 @@ export interface Core {
   tokens: TokenIssuer
 }
 
-export function createCore({ config, store, clock, hasher }: CoreDeps): Core {
-  const audit = createAuditLog(store, clock)
+export function createCore({ config, store, clock, hasher, onAudit }: CoreDeps): Core {
+  const audit = createAuditLog(store, clock, onAudit)
   const cipher = createMasterKeyCipher(config.masterKey)
   const keys = createKeyManager({ store, clock, cipher, alg: config.signingAlg, accessTtlS: config.accessTtlS, audit })
   const tokens = createTokenIssuer({

@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import type { Server } from 'node:http'
-import { serve } from '@hono/node-server'
+import { createServer, type Server } from 'node:http'
 import type { Logger } from 'pino'
 import type { Store } from '@gatehouse/store'
 import { createGateway, type Gateway } from './app.js'
@@ -10,6 +9,7 @@ import type { GatewayConfig } from './config/config.js'
 import { createLogger } from './logging/logger.js'
 import { openStore } from './open-store.js'
 import { prune, schedulePrune } from './maintenance/prune.js'
+import { createRequestListener } from './http/request-listener.js'
 
 export interface RunningGateway {
   url: string
@@ -40,7 +40,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: gateway.app.fetch, hostname: config.host, port: config.port }, () => resolve(s as Server)) as Server
+    const s = createServer(createRequestListener(gateway.app.fetch, config.host))
+    s.listen(config.port, config.host, () => resolve(s))
     s.once('error', reject)
   })
   const { port } = server.address() as AddressInfo
@@ -71,6 +72,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         server.closeIdleConnections()
       })
       stopPrune()
+      gateway.proxy.close()
       await store.close()
       logger.info('gatehouse stopped')
     })()

@@ -119,4 +119,18 @@ describe('CLI sessions and prune', () => {
     expect(await runCli(['prune'], run.cli, gw.clock)).toBe(0)
     expect(run.out.join()).toMatch(/expired 0 session/)
   })
+
+  it('prune deletes refresh tokens consumed more than a day ago, and keeps the live session', async () => {
+    const gw = await makeGateway({ env: { GATEHOUSE_IDLE_TTL: '604800' } })
+    const alice = await gw.createUser('alice')
+    const cookie = await gw.login('alice')
+    const sid = (await (await gw.request('/auth/session', { cookie })).json()).session.id
+    // Two renewals consume two refresh tokens.
+    for (let i = 0; i < 2; i++) await gw.core.tokens.tokenFor({ sessionId: sid, userId: alice.id, roles: ['user'] }, 'orders', { fresh: true })
+    const { prune } = await import('../src/maintenance/prune.js')
+    expect(await prune(gw.store, gw.clock, gw.core.sessions)).toMatchObject({ deletedRefreshTokens: 0 })
+    gw.clock.advance(24 * 3_600_000 + 1)
+    expect(await prune(gw.store, gw.clock, gw.core.sessions)).toMatchObject({ expired: 0, deletedRefreshTokens: 2 })
+    expect(await gw.core.tokens.tokenFor({ sessionId: sid, userId: alice.id, roles: ['user'] }, 'orders', { fresh: true })).toMatch(/^eyJ/)
+  })
 })

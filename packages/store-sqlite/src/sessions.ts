@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
+import { and, count, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
 import type { CredentialRotation, Millis, RevocationReason, Session } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { sessions } from './schema.js'
@@ -68,6 +68,9 @@ export function createSessionOps(db: SqliteDb) {
         .returning({ id: sessions.id })
         .all()
       return rows.map((r) => r.id)
+    },
+    async countActiveSessions(now: Millis): Promise<number> {
+      return db.select({ n: count() }).from(sessions).where(live(now)).get()?.n ?? 0
     },
     async listActiveSessions(userId: string, now: Millis): Promise<Session[]> {
       return db

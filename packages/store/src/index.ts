@@ -4,3 +4,4 @@ export type { Store, UserStore, SessionStore, AuditStore, SigningKeyStore, Refre
 export { StoreError, STORE_ERROR_CODES, type StoreErrorCode } from './errors.js'
 export { AUDIT_GENESIS, auditHash, canonicalJson, verifyAuditChain, type AuditChainResult } from './audit-chain.js'
 export { afterFailure, type RateLimitPolicy, type RateLimitState, type RateLimitStore } from './rate-limit.js'
+export type { RevocationFeed } from './revocation-feed.js'

@@ -48,6 +48,8 @@ export interface SessionStore {
     now: Millis,
     options?: { exceptSessionId?: string },
   ): Promise<string[]>
+  /** How many sessions are live at `now` (for the active-sessions gauge). */
+  countActiveSessions(now: Millis): Promise<number>
   /** Live sessions (not revoked, not expired at `now`), most recently seen first. */
   listActiveSessions(userId: string, now: Millis): Promise<Session[]>
   /**

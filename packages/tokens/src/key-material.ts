@@ -12,6 +12,8 @@ export interface SigningKey {
   kid: string
   alg: SigningAlg
   privateKey: CryptoKey
+  /** When the key was made (epoch ms): its age is a metric worth watching. */
+  createdAt: Millis
 }
 
 // The public members of each key type. The JWKS is built from this list (an allow-list, not a
@@ -55,7 +57,7 @@ export async function generateSigningKey(alg: SigningAlg, cipher: MasterKeyCiphe
     publishUntil: null,
   }
   // Sign with a non-extractable copy: the process never holds an exportable private key for long.
-  return { record, key: { kid, alg, privateKey: (await importJWK(privateJwk, alg, { extractable: false })) as CryptoKey } }
+  return { record, key: { kid, alg, privateKey: (await importJWK(privateJwk, alg, { extractable: false })) as CryptoKey, createdAt: now } }
 }
 
 /** Decrypts and imports a stored key. ERR_MASTER_KEY_MISMATCH when the master key is not the one it was stored with. */
@@ -64,7 +66,7 @@ export async function importSigningKey(record: SigningKeyRecord, cipher: MasterK
   const plaintext = cipher.decrypt(record.privateKeyEnc, record.kid)
   try {
     const privateKey = await importJWK(JSON.parse(plaintext) as JWK, record.alg, { extractable: false })
-    return { kid: record.kid, alg: record.alg, privateKey: privateKey as CryptoKey }
+    return { kid: record.kid, alg: record.alg, privateKey: privateKey as CryptoKey, createdAt: record.createdAt }
   } catch (cause) {
     throw new TokenError('ERR_KEY_CORRUPT', `signing key "${record.kid}" does not import as an ${record.alg} private key`, { cause })
   }

@@ -29,7 +29,10 @@ const COMMANDS: Record<string, Command> = {
   prune: async (args, ctx) => {
     if (args.length > 0) throw new UsageError('prune takes no arguments')
     const r = await prune(ctx.store, ctx.clock, ctx.core.sessions)
-    ctx.io.out(`expired ${r.expired} session(s); deleted ${r.deletedSessions} ended session(s) and ${r.deletedRateLimits} stale rate-limit row(s)`)
+    ctx.io.out(
+      `expired ${r.expired} session(s); deleted ${r.deletedSessions} ended session(s), ${r.deletedRateLimits} stale rate-limit row(s), ` +
+        `${r.deletedRefreshTokens} consumed refresh token(s), ${r.deletedSigningKeys} retired signing key(s)`,
+    )
   },
 }
 

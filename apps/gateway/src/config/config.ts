@@ -1,6 +1,7 @@
 import type { BlockList } from 'node:net'
 import type { CookieSecret } from './cookie-secrets.js'
 import type { DatabaseTarget } from './database-url.js'
+import type { RouteConfig } from './routes-file.js'
 import type { Upstream } from './upstreams.js'
 
 export type SigningAlg = 'EdDSA' | 'ES256' | 'RS256'
@@ -11,6 +12,8 @@ export interface GatewayConfig {
   port: number
   database: DatabaseTarget
   upstreams: Upstream[]
+  /** Route policy from the GATEHOUSE_CONFIG file (roles, timeouts, body limits, anonymous access); empty without one. */
+  routes: RouteConfig[]
   /** e.g. https://app.example.com — no path, no trailing slash. */
   publicOrigin: string
   /** True when the public origin is https: Secure cookie with the __Host- prefix. */
@@ -34,4 +37,6 @@ export interface GatewayConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** Where development secrets and the default database live. */
   dataDir: string
+  /** GATEHOUSE_WEB_ROOT: a built web app served from the same origin; absent, no pages are served. */
+  webRoot?: string | undefined
 }

@@ -6,7 +6,9 @@ import { parseCookieSecrets } from './cookie-secrets.js'
 import { parseDatabaseUrl } from './database-url.js'
 import { resolveDevSecret } from './dev-secrets.js'
 import { assertStrongSecret } from './secret-strength.js'
+import { loadRoutesFile } from './routes-file.js'
 import { parseUpstreams } from './upstreams.js'
+import { parseWebRoot } from './web-root.js'
 import { parseTrustedProxies } from '../http/client-ip.js'
 
 export const DEFAULT_UPSTREAMS = 'orders=http://127.0.0.1:4001,profile=http://127.0.0.1:4002'
@@ -30,8 +32,10 @@ const EnvSchema = z.object({
   GATEHOUSE_MAX_SESSIONS: z.coerce.number().int().min(1).max(1000).default(10),
   GATEHOUSE_SIGNING_ALG: z.enum(['EdDSA', 'ES256', 'RS256']).default('EdDSA'),
   GATEHOUSE_DATA_DIR: z.string().default('./data'),
+  GATEHOUSE_CONFIG: z.string().optional(),
   GATEHOUSE_TRUSTED_PROXIES: z.string().default(''),
   GATEHOUSE_PRUNE_EVERY: seconds(600, 86_400),
+  GATEHOUSE_WEB_ROOT: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 })
@@ -64,6 +68,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   const production = e.NODE_ENV === 'production'
   const { origin, secure } = parseOrigin(e.GATEHOUSE_PUBLIC_ORIGIN)
   const dataDir = resolve(cwd, e.GATEHOUSE_DATA_DIR)
+  const upstreams = parseUpstreams(e.GATEHOUSE_UPSTREAMS)
+  const routes = e.GATEHOUSE_CONFIG ? loadRoutesFile(resolve(cwd, e.GATEHOUSE_CONFIG), upstreams.map((u) => u.name)) : []
 
   const secret = (variable: 'GATEHOUSE_COOKIE_SECRET' | 'GATEHOUSE_MASTER_KEY', file: string): string => {
     const value = e[variable]
@@ -86,7 +92,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     host: e.HOST,
     port: e.PORT,
     database: parseDatabaseUrl(e.DATABASE_URL, cwd),
-    upstreams: parseUpstreams(e.GATEHOUSE_UPSTREAMS),
+    upstreams,
+    routes,
     publicOrigin: origin,
     secureCookies: secure,
     cookieSecrets,
@@ -104,5 +111,6 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     production,
     logLevel: e.LOG_LEVEL,
     dataDir,
+    webRoot: parseWebRoot(e.GATEHOUSE_WEB_ROOT, cwd),
   }
 }

@@ -8,6 +8,8 @@ export interface AppVariables {
   auth?: AuthContext
   /** The cookie named no live session: the response clears it. */
   clearCookie?: boolean
+  /** Set by the proxy: how long the upstream took to answer with headers, ms. */
+  upstreamMs?: number
 }
 
 export interface AuthContext {

@@ -9,19 +9,24 @@ export interface PruneResult {
   expired: number
   deletedSessions: number
   deletedRateLimits: number
+  deletedRefreshTokens: number
+  deletedSigningKeys: number
 }
 
 /**
- * Ends what has expired (each with an audit event and reason 'expired'), then deletes sessions
- * that ended more than a day ago and rate-limit rows nobody touched for as long. The audit trail
- * itself is never pruned.
+ * Ends what has expired (each with an audit event and reason 'expired'), then deletes what is a
+ * day past use: ended sessions, untouched rate-limit rows, consumed refresh tokens (a replay of
+ * one older than that is refused as unknown rather than recognised as reuse) and signing keys
+ * no longer published. The audit trail itself is never pruned.
  */
 export async function prune(store: Store, clock: Clock, sessions: Pick<SessionManager, 'expireDue'>): Promise<PruneResult> {
   const expired = await sessions.expireDue()
   const before = clock.now() - ENDED_SESSION_RETENTION_MS
   const deletedSessions = await store.deleteEndedSessions(before)
   const deletedRateLimits = await store.deleteStaleRateLimits(before)
-  return { expired, deletedSessions, deletedRateLimits }
+  const deletedRefreshTokens = await store.deleteConsumedRefreshTokens(before)
+  const deletedSigningKeys = await store.deleteUnpublishedSigningKeys(before)
+  return { expired, deletedSessions, deletedRateLimits, deletedRefreshTokens, deletedSigningKeys }
 }
 
 /** Runs `prune` every `everyS` seconds inside the gateway; failures are logged, never thrown. */

@@ -3,6 +3,7 @@ import type { AuditLog, AuditOrigin } from '../audit.js'
 import type { Clock } from '../clock.js'
 import type { CookiePayload, SessionCookie } from './cookie.js'
 import { hashCredential, newCredential, newSessionId, sameHash } from './credential.js'
+import { createUnsealCache } from './unseal-cache.js'
 
 export interface SessionPolicy {
   idleTtlS: number
@@ -36,6 +37,10 @@ export interface SessionManager {
   /** Ends every session past its expiry (reason 'expired', audited); returns how many. */
   expireDue(): Promise<number>
   expiresAt(session: Session): number
+  /** Drops what is cached in memory for sessions that ended elsewhere (another gateway, the CLI). */
+  forget(sessionIds: string[]): void
+  /** Whether this sealed cookie value is held opened in memory (for tests of invalidation). */
+  isCached(cookieValue: string): boolean
   readonly cookie: SessionCookie
 }
 
@@ -47,12 +52,24 @@ export interface SessionManagerDeps {
   policy: SessionPolicy
   /** Told of every revocation, so caches can drop what they hold for the session at once. */
   onRevoked?: (sessionIds: string[]) => void
+  /** Unsealed cookies kept in memory (0 turns the cache off). Default 100 000. */
+  unsealCacheSize?: number
 }
 
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const { store, clock, cookie, audit, policy } = deps
+  const unsealed = createUnsealCache(deps.unsealCacheSize ?? 100_000)
   const notify = (ids: string[]) => {
-    if (ids.length > 0) deps.onRevoked?.(ids)
+    if (ids.length === 0) return
+    unsealed.forgetSessions(ids)
+    deps.onRevoked?.(ids)
+  }
+  async function open(value: string) {
+    const hit = unsealed.get(value)
+    if (hit !== undefined) return hit
+    const opened = await cookie.open(value)
+    if (opened !== null) unsealed.set(value, opened)
+    return opened
   }
 
   const expiresAt = (s: Session) => Math.min(s.idleExpiresAt, s.absoluteExpiresAt)
@@ -71,6 +88,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     cookie,
     expiresAt,
     revoke,
+    forget: notify,
+    isCached: (value) => unsealed.has(value),
 
     async start(user, device) {
       const now = clock.now()
@@ -103,7 +122,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
     async authenticate(cookieValue, origin) {
       if (cookieValue === undefined || cookieValue === '') return { ok: false, failure: 'no_cookie', clearCookie: false }
-      const opened = await cookie.open(cookieValue)
+      const opened = await open(cookieValue)
       if (opened === null) return { ok: false, failure: 'bad_cookie', clearCookie: true }
       const { payload } = opened
       const session = await store.findSession(payload.sid)

@@ -142,6 +142,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         await store.revokeSession(revoked.id, 'logout', T0)
         const list = await store.listActiveSessions(a.id, T0 + 60)
         expect(list.map((s) => s.id)).toEqual([newer.id, older.id])
+        expect(await store.countActiveSessions(T0 + 60)).toBe(3)
       })
 
       it('expires live sessions past their idle or absolute expiry, once', async () => {

@@ -1,0 +1,73 @@
+import { ApiError, call, callRaw } from '../api.js'
+import { busy, h, replaceChildren } from '../dom.js'
+import { formatDateTime, fromNow } from '../format.js'
+import { describeError } from '../messages.js'
+import { auth } from '../state.js'
+import type { Me } from '../types.js'
+import { badge, button, card, facts, screen } from './common.js'
+
+const SERVICES = [
+  { label: 'Call the orders service', path: '/api/orders/orders' },
+  { label: 'Call the profile service', path: '/api/profile/me' },
+] as const
+
+function whoAmI(me: Me): HTMLElement {
+  const { user, session } = me
+  return card(
+    'Signed in',
+    facts([
+      ['User', h('strong', {}, user.username)],
+      ['Roles', user.roles.length > 0 ? h('span', { class: 'badges' }, ...user.roles.map((r) => badge(r))) : 'none'],
+      ['This device', session.deviceName],
+      ['Signed in at', formatDateTime(session.createdAt)],
+      ['Session expires', `${formatDateTime(session.expiresAt)} (${fromNow(session.expiresAt)}) unless you keep using it`],
+      ...(session.absoluteExpiresAt ? [['At the latest', formatDateTime(session.absoluteExpiresAt)] as [string, string]] : []),
+    ]),
+  )
+}
+
+/** A service's answer as it came through the gateway: status, type and body. */
+function answerView(path: string, status: number, contentType: string, body: unknown): HTMLElement {
+  const text = typeof body === 'string' ? body : JSON.stringify(body, null, 2)
+  return h(
+    'figure',
+    { class: 'answer' },
+    h('figcaption', {}, h('code', {}, `GET ${path}`), ' answered ', h('strong', {}, String(status)), contentType ? ` (${contentType.split(';')[0]})` : ''),
+    h('pre', { tabindex: 0, 'aria-label': `Answer of ${path}` }, text),
+  )
+}
+
+function servicesCard(): HTMLElement {
+  const output = h('div', { class: 'answers', 'aria-live': 'polite' })
+  const buttons = SERVICES.map(({ label, path }) => {
+    const b: HTMLButtonElement = button(label, () =>
+      void busy(b, async () => {
+        try {
+          const answer = await callRaw(path)
+          replaceChildren(output, answerView(path, answer.status, answer.contentType, answer.body))
+        } catch (error) {
+          const code = error instanceof ApiError ? ` (${error.status} ${error.code})` : ''
+          replaceChildren(output, h('p', { class: 'notice notice-error', role: 'alert' }, `${describeError(error)}${code}`))
+        }
+      }),
+    { kind: 'primary' })
+    return b
+  })
+  return card(
+    'Call a service through the gateway',
+    h(
+      'p',
+      {},
+      'The gateway swaps your cookie for a short-lived JWT meant for that one service. The service checks it; this page never sees it.',
+    ),
+    h('div', { class: 'actions' }, ...buttons),
+    output,
+  )
+}
+
+export async function homeView(): Promise<HTMLElement> {
+  // Asked afresh, so the expiry shown is the gateway's current answer.
+  const me = await call<Me>('/auth/session')
+  auth.set(me)
+  return screen('Who am I', null, whoAmI(me), servicesCard())
+}

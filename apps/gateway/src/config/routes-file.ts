@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs'
+import { z } from 'zod'
+import { ConfigError } from '../errors.js'
+import { lineColumn, offsetOf, scanJson, type JsonPath } from './json-positions.js'
+
+/** One rule of the GATEHOUSE_CONFIG file, checked; the proxy matches requests against these. */
+export interface RouteConfig {
+  upstream: string
+  /** Lower case, decoded, no trailing slash; "/" for the whole upstream. */
+  pathPrefix: string
+  /** Upper case; undefined for every method. GET also covers HEAD. */
+  methods: string[] | undefined
+  /** Every one of these roles is needed (403 otherwise). */
+  roles: string[]
+  /** True: a call without a session passes, and goes out without a token. */
+  anonymous: boolean
+  /** Overrides GATEHOUSE_UPSTREAM_TIMEOUT for this route. */
+  timeoutMs: number | undefined
+  /** Request bodies above this are refused with 413. */
+  maxBodyBytes: number | undefined
+  /** Where the rule is written, for messages. */
+  line: number
+}
+
+const VARIABLE = 'GATEHOUSE_CONFIG'
+
+/** A refused GATEHOUSE_CONFIG file; `line` is 1-based, 0 when the file could not be read. */
+export class RouteConfigError extends ConfigError {
+  readonly line: number
+  constructor(line: number, message: string) {
+    super(VARIABLE, message)
+    this.name = 'RouteConfigError'
+    this.line = line
+  }
+}
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+// Plain, already-decoded path text: no percent signs, queries, backslashes or spaces.
+const PREFIX_CHARS = /^\/[A-Za-z0-9._~!$&'()*+,=:@/-]*$/
+const plainPrefix = (prefix: string) =>
+  PREFIX_CHARS.test(prefix) && !/\/\//.test(prefix) && prefix.split('/').every((s) => s !== '.' && s !== '..')
+
+const RouteSchema = z.strictObject({
+  upstream: z.string(),
+  pathPrefix: z
+    .string()
+    .refine(plainPrefix, 'must be a plain path starting with "/" (no "%", "..", "//", "?" or "\\")')
+    .optional(),
+  methods: z.array(z.enum(METHODS)).min(1).optional(),
+  roles: z.array(z.string().min(1).max(64)).optional(),
+  anonymous: z.boolean().optional(),
+  timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+  maxBodyBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+})
+
+const FileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  routes: z.array(RouteSchema),
+})
+
+function canonicalPrefix(prefix: string): string {
+  const trimmed = prefix.replace(/\/+$/, '').toLowerCase()
+  return trimmed === '' ? '/' : trimmed
+}
+
+/**
+ * Reads and checks the route policy file once at start-up. Every refusal is a ConfigError naming
+ * GATEHOUSE_CONFIG, the file and the line (and column, for JSON syntax).
+ */
+export function loadRoutesFile(file: string, upstreamNames: readonly string[]): RouteConfig[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new RouteConfigError(0, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`)
+  }
+  return parseRoutesFile(text.replace(/^\uFEFF/, ''), file, upstreamNames)
+}
+
+export function parseRoutesFile(text: string, file: string, upstreamNames: readonly string[]): RouteConfig[] {
+  const scan = scanJson(text)
+  if (!scan.ok) {
+    const { line, column } = lineColumn(text, scan.offset)
+    throw new RouteConfigError(line, `${file} line ${line}, column ${column}: not valid JSON: ${scan.message}`)
+  }
+  const at = (path: JsonPath) => lineColumn(text, offsetOf(scan.positions, path)).line
+  const refuse = (path: JsonPath, message: string): never => {
+    const where = path.length === 0 ? '' : ` ${formatPath(path)}`
+    const line = at(path)
+    throw new RouteConfigError(line, `${file} line ${line}:${where} ${message}`)
+  }
+  if (scan.duplicateKey !== undefined) refuse(scan.duplicateKey.path, 'appears twice')
+
+  const parsed = FileSchema.safeParse(JSON.parse(text))
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const path = issue.path as JsonPath
+    if (issue.code === 'unrecognized_keys') refuse([...path, issue.keys[0]!], 'is not a known setting')
+    refuse(path, issue.message)
+  }
+
+  const known = new Set(upstreamNames)
+  const seen = new Map<string, number>()
+  return parsed.data!.routes.map((route, index) => {
+    const path = ['routes', index] as const
+    if (!known.has(route.upstream)) {
+      refuse([...path, 'upstream'], `"${route.upstream}" is not in GATEHOUSE_UPSTREAMS (${upstreamNames.join(', ') || 'none'})`)
+    }
+    if (route.anonymous === true && route.roles !== undefined && route.roles.length > 0) {
+      refuse([...path, 'anonymous'], 'cannot be true on a route that requires roles')
+    }
+    const pathPrefix = canonicalPrefix(route.pathPrefix ?? '/')
+    const methods = route.methods === undefined ? undefined : [...new Set(route.methods)].sort()
+    const identity = `${route.upstream} ${pathPrefix} ${methods?.join(',') ?? '*'}`
+    if (seen.has(identity)) refuse(path, `matches the same requests as the rule on line ${seen.get(identity)}`)
+    const line = at(path)
+    seen.set(identity, line)
+    return {
+      upstream: route.upstream,
+      pathPrefix,
+      methods,
+      roles: [...new Set(route.roles ?? [])],
+      anonymous: route.anonymous ?? false,
+      timeoutMs: route.timeoutMs,
+      maxBodyBytes: route.maxBodyBytes,
+      line,
+    }
+  })
+}
+
+function formatPath(path: JsonPath): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')
+}

@@ -1,0 +1,181 @@
+import { IncomingMessage } from 'node:http'
+import { Readable } from 'node:stream'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import type { Logger } from 'pino'
+import { TOKEN_ERROR_CODES, TokenError } from '@gatehouse/tokens'
+import type { RouteConfig } from '../config/routes-file.js'
+import type { Upstream } from '../config/upstreams.js'
+import { GatewayError } from '../errors.js'
+import type { AppEnv } from '../http/app-env.js'
+import { limitBody } from './body-limit.js'
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import { parseProxyTarget, targetPath } from './path-safety.js'
+import { upstreamBody } from './response-body.js'
+import { compileRoutePolicy, type RoutePolicy } from './route-policy.js'
+import { createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from './upstream-client.js'
+
+/** Whom a token is for, as the session middleware resolved it. */
+export interface TokenSubject {
+  sessionId: string
+  userId: string
+  roles: readonly string[]
+}
+
+/** The signed internal JWT for one upstream (`audience` is its name). */
+export type TokenSource = (subject: TokenSubject, audience: string) => Promise<string>
+
+export interface ProxyDeps {
+  upstreams: readonly Upstream[]
+  routes: readonly RouteConfig[]
+  /** GATEHOUSE_UPSTREAM_TIMEOUT; a route may set its own. */
+  upstreamTimeoutMs: number
+  publicOrigin: string
+  tokens: TokenSource
+  logger: Logger
+  client?: UpstreamClientOptions
+}
+
+export interface Proxy {
+  /** Mount at `/api`, behind the session middleware. */
+  app: Hono<AppEnv>
+  /**
+   * Mount on `*` ahead of the routes: a raw `/api/...` target that a URL parser would normalise
+   * elsewhere (`/api/orders/..`, `/api/orders/../../auth`) never reaches the proxy route, so it is
+   * refused here, with the same 400.
+   */
+  pathGuard: MiddlewareHandler<AppEnv>
+  /** Closes the kept-alive upstream connections. */
+  close(): void
+}
+
+// Statuses whose response has no body (RFC 9110 §6.4.1); the Response constructor refuses one.
+const NO_BODY_STATUS = new Set([204, 205, 304])
+const SESSION_GONE = new Set<string>([TOKEN_ERROR_CODES.sessionEnded, TOKEN_ERROR_CODES.refreshTokenReused])
+type TokenSubjectUser = { id: string; roles: readonly string[] }
+// Nginx's "client closed request": only the access log ever sees it.
+const CLIENT_CLOSED = 499
+
+/** The request target exactly as the client sent it, before any URL parser normalised it. */
+function rawTarget(c: Context<AppEnv>, incoming: IncomingMessage | undefined): string {
+  if (incoming?.url !== undefined) return incoming.url
+  const url = new URL(c.req.url)
+  return url.pathname + url.search
+}
+
+function requestBody(c: Context<AppEnv>, incoming: IncomingMessage | undefined): Readable | null {
+  if (incoming !== undefined) {
+    const length = incoming.headers['content-length']
+    if (incoming.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return null
+    // The fast path: the socket's own stream, piped on with backpressure, never buffered.
+    if (!incoming.readableDidRead) return incoming
+  }
+  const body = c.req.raw.body
+  return body === null ? null : Readable.fromWeb(body as unknown as NodeReadableStream<Uint8Array>)
+}
+
+function authorize(c: Context<AppEnv>, policy: RoutePolicy) {
+  const auth = c.get('auth')
+  if (auth === undefined) {
+    if (policy.anonymous) return undefined
+    throw new GatewayError('ERR_UNAUTHENTICATED', { headers: { 'www-authenticate': 'Cookie' } })
+  }
+  const missing = policy.roles.filter((role) => !auth.user.roles.includes(role))
+  if (missing.length > 0) throw new GatewayError('ERR_FORBIDDEN', { detail: `this route needs the role ${missing.map((r) => `"${r}"`).join(', ')}` })
+  return auth
+}
+
+/**
+ * `ANY /api/<name>/<rest>` -> `<upstream url>/<rest>`: refused at the gateway when the path could
+ * escape, the upstream is unknown, the session is missing, a role is missing or the declared
+ * body is too large, before the upstream sees a byte; otherwise streamed both ways with the
+ * internal JWT in place of the browser's credentials.
+ */
+export function createProxy(deps: ProxyDeps): Proxy {
+  const clients = new Map<string, UpstreamClient>(deps.upstreams.map((u) => [u.name, createUpstreamClient(u.url, deps.client)]))
+  const policyFor = compileRoutePolicy(deps.routes, deps.upstreamTimeoutMs)
+  const origin = new URL(deps.publicOrigin)
+  const proto = origin.protocol.slice(0, -1)
+  const { logger, tokens } = deps
+
+  const tokenFor = async ({ session, user }: { session: { id: string }; user: TokenSubjectUser }, audience: string) => {
+    try {
+      return await tokens({ sessionId: session.id, userId: user.id, roles: user.roles }, audience)
+    } catch (error) {
+      // The session ended between the cookie check and the mint (revoked, reuse detected).
+      if (error instanceof TokenError && SESSION_GONE.has(error.code)) throw new GatewayError('ERR_UNAUTHENTICATED', { cause: error })
+      throw error
+    }
+  }
+
+  const app = new Hono<AppEnv>()
+  app.all('/:name/*', async (c) => {
+    const env = c.env as { incoming?: unknown } | undefined
+    const incoming = env?.incoming instanceof IncomingMessage ? env.incoming : undefined
+    const target = parseProxyTarget(rawTarget(c, incoming))
+    const client = clients.get(target.name)
+    if (client === undefined) throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such upstream' })
+
+    const method = c.req.method
+    const policy = policyFor(target.name, method, target.rest)
+    const auth = authorize(c, policy)
+    const declared = Number(c.req.header('content-length') ?? '0')
+    if (policy.maxBodyBytes !== undefined && declared > policy.maxBodyBytes) {
+      throw new GatewayError('ERR_PAYLOAD_TOO_LARGE', { detail: `this route accepts at most ${policy.maxBodyBytes} bytes` })
+    }
+
+    const token = auth === undefined ? undefined : await tokenFor(auth, target.name)
+    const headers = upstreamRequestHeaders(incoming?.headers ?? c.req.raw.headers, {
+      token,
+      clientIp: c.get('clientIp'),
+      requestId: c.get('requestId'),
+      proto,
+      host: origin.host,
+    })
+    let body = requestBody(c, incoming)
+    if (body !== null && headers['content-length'] === undefined) {
+      headers['transfer-encoding'] = 'chunked'
+      void limitBody
+    }
+
+    const signal = c.req.raw.signal
+    let res: IncomingMessage
+    try {
+      res = await client.send({ method, path: (target.rest || '/') + target.query, headers, body, timeoutMs: policy.timeoutMs, signal })
+    } catch (error) {
+      if (signal.aborted) return new Response(null, { status: CLIENT_CLOSED })
+      if (error instanceof GatewayError) {
+        const cause = (error.cause as { code?: string } | undefined)?.code
+        logger.warn({ requestId: c.get('requestId'), upstream: target.name, code: error.code, cause }, 'upstream request failed')
+      }
+      throw error
+    }
+
+    if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode > 599) {
+      res.destroy()
+      throw new GatewayError('ERR_UPSTREAM_UNREACHABLE', { detail: 'the upstream answered with an invalid status' })
+    }
+    const noBody = method === 'HEAD' || NO_BODY_STATUS.has(res.statusCode)
+    if (noBody) res.resume()
+    return new Response(noBody ? null : upstreamBody(res), {
+      status: res.statusCode,
+      statusText: res.statusMessage,
+      headers: clientResponseHeaders(res.headers),
+    })
+  })
+
+  const pathGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const env = c.env as { incoming?: unknown } | undefined
+    const raw = rawTarget(c, env?.incoming instanceof IncomingMessage ? env.incoming : undefined)
+    if (targetPath(raw).startsWith('/api/')) parseProxyTarget(raw)
+    await next()
+  }
+
+  return {
+    app,
+    pathGuard,
+    close: () => {
+      for (const client of clients.values()) client.close()
+    },
+  }
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { makeGateway, PASSWORD } from './helpers.js'
+
+function sample(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)))
+  return line === undefined ? NaN : Number(line.split(' ').at(-1))
+}
+
+describe('GET /metrics', () => {
+  it('serves Prometheus text with requests, logins, revocations, rate limits, reuse, sessions and key age', async () => {
+    const gw = await makeGateway({ env: { GATEHOUSE_ROTATE_EVERY: '300', GATEHOUSE_ROTATE_GRACE: '30' } })
+    await gw.createUser('alice')
+    await gw.createUser('bob')
+    const alice = await gw.login('alice')
+    await gw.login('bob')
+    for (let i = 0; i < 6; i++) await gw.request('/auth/login', { body: { username: 'carol', password: 'wrong wrong' } })
+    await gw.request('/auth/session', { cookie: alice })
+    await gw.request('/auth/logout', { method: 'POST', cookie: alice })
+    // A rotated-out cookie replayed after the grace window.
+    const bobOld = await gw.login('bob')
+    gw.clock.advance(300_000)
+    await gw.request('/auth/session', { cookie: bobOld })
+    gw.clock.advance(31_000)
+    await gw.request('/auth/session', { cookie: bobOld })
+
+    const res = await gw.request('/metrics')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
+    const text = await res.text()
+    expect(sample(text, 'gatehouse_logins_total', '{outcome="success"}')).toBe(3)
+    expect(sample(text, 'gatehouse_logins_total', '{outcome="unknown_user"}')).toBe(5)
+    expect(sample(text, 'gatehouse_rate_limit_refusals_total')).toBe(1)
+    expect(sample(text, 'gatehouse_session_revocations_total', '{reason="logout"}')).toBe(1)
+    expect(sample(text, 'gatehouse_session_revocations_total', '{reason="reuse_detected"}')).toBe(1)
+    expect(sample(text, 'gatehouse_reuse_detections_total', '{kind="cookie"}')).toBe(1)
+    expect(sample(text, 'gatehouse_http_requests_total', '{route_class="auth",status="401"}')).toBeGreaterThanOrEqual(5)
+    expect(sample(text, 'gatehouse_http_requests_total', '{route_class="auth",status="429"}')).toBe(1)
+    expect(sample(text, 'gatehouse_active_sessions')).toBe(1) // bob's first session
+    expect(text).toMatch(/gatehouse_gateway_duration_seconds_bucket\{le="0.005",route_class="auth"\}/)
+    expect(text).toMatch(/gatehouse_process_resident_memory_bytes/)
+    expect(sample(text, 'gatehouse_signing_key_age_seconds')).toBeGreaterThanOrEqual(0)
+  })
+
+  it('never carries a user id, session id, username or cookie as a label value', async () => {
+    const gw = await makeGateway()
+    const alice = await gw.createUser('alice')
+    const cookie = await gw.login('alice')
+    const sid = (await (await gw.request('/auth/session', { cookie })).json()).session.id
+    await gw.request('/auth/login', { body: { username: 'alice', password: 'wrong wrong' } })
+    const text = await (await gw.request('/metrics')).text()
+    for (const secret of [alice.id, sid, 'alice', cookie.split('=')[1]!, PASSWORD]) expect(text).not.toContain(secret)
+  })
+})

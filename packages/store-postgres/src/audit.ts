@@ -1,0 +1,59 @@
+import { and, asc, desc, eq, gt, gte } from 'drizzle-orm'
+import { AUDIT_GENESIS, auditHash, type AuditEvent, type AuditEventInput, type AuditFilter } from '@gatehouse/store'
+import type { PgDb } from './db.js'
+import { LOCKS, xactLock } from './locks.js'
+import { auditEvents } from './schema.js'
+
+export function createAuditOps(db: PgDb) {
+  return {
+    async appendAudit(input: AuditEventInput): Promise<AuditEvent> {
+      // Appends are serialized by a transaction-scoped advisory lock taken before the chain's
+      // head is read, so two gateways never chain onto the same previous event. (Locking the
+      // head row would not do: an empty table has none, and a row lock does not stop a second
+      // reader from seeing the same head.) Under READ COMMITTED the head query, run after the
+      // lock is granted, sees the previous holder's committed event. The primary key on `seq`
+      // is the last guard.
+      return db.transaction(async (tx) => {
+        await tx.execute(xactLock(LOCKS.audit))
+        const [head] = await tx
+          .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+          .from(auditEvents)
+          .orderBy(desc(auditEvents.seq))
+          .limit(1)
+        const seq = (head?.seq ?? 0) + 1
+        const prevHash = head?.hash ?? AUDIT_GENESIS
+        const event: AuditEvent = {
+          seq,
+          type: input.type,
+          at: input.at,
+          userId: input.userId ?? null,
+          sessionId: input.sessionId ?? null,
+          clientIp: input.clientIp ?? null,
+          userAgent: input.userAgent ?? null,
+          details: input.details ?? {},
+          prevHash,
+          hash: auditHash(prevHash, seq, input),
+        }
+        await tx.insert(auditEvents).values(event)
+        return event
+      })
+    },
+    async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
+      return db
+        .select()
+        .from(auditEvents)
+        .where(
+          and(
+            filter.userId === undefined ? undefined : eq(auditEvents.userId, filter.userId),
+            filter.type === undefined ? undefined : eq(auditEvents.type, filter.type),
+            filter.since === undefined ? undefined : gte(auditEvents.at, filter.since),
+          ),
+        )
+        .orderBy(desc(auditEvents.seq))
+        .limit(filter.limit ?? 100)
+    },
+    async auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]> {
+      return db.select().from(auditEvents).where(gt(auditEvents.seq, afterSeq)).orderBy(asc(auditEvents.seq)).limit(limit)
+    },
+  }
+}

@@ -1,0 +1,125 @@
+import { sql } from 'drizzle-orm'
+import { bigint, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
+
+// Mirrors packages/store-sqlite/src/schema.ts. Times are epoch milliseconds in bigint columns,
+// read back as JS numbers (mode 'number': exact up to 2^53, far beyond any date we store), so
+// the injected clock's numbers go in and out unchanged in both stores.
+const millis = (name: string) => bigint(name, { mode: 'number' })
+
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    username: text('username').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    roles: jsonb('roles').$type<string[]>().notNull(),
+    suspendedAt: millis('suspended_at'),
+    passwordChangedAt: millis('password_changed_at').notNull(),
+    createdAt: millis('created_at').notNull(),
+    updatedAt: millis('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('users_username_uq').on(t.username)],
+)
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    credentialHash: text('credential_hash').notNull(),
+    previousCredentialHash: text('previous_credential_hash'),
+    credentialRotatedAt: millis('credential_rotated_at').notNull(),
+    deviceName: text('device_name').notNull(),
+    userAgent: text('user_agent').notNull(),
+    clientIp: text('client_ip').notNull(),
+    createdAt: millis('created_at').notNull(),
+    lastSeenAt: millis('last_seen_at').notNull(),
+    idleExpiresAt: millis('idle_expires_at').notNull(),
+    absoluteExpiresAt: millis('absolute_expires_at').notNull(),
+    revokedAt: millis('revoked_at'),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [
+    index('sessions_user_idx').on(t.userId, t.revokedAt),
+    index('sessions_idle_idx').on(t.idleExpiresAt),
+    index('sessions_absolute_idx').on(t.absoluteExpiresAt),
+  ],
+)
+
+/**
+ * Server-side refresh tokens: one chain per session, stored only as SHA-256 hashes. A consumed
+ * token keeps its row so that presenting it again is recognised as reuse. One token per
+ * (session, generation) is what stops two racing renewals from both storing a successor.
+ */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    generation: integer('generation').notNull().default(0),
+    createdAt: millis('created_at').notNull(),
+    consumedAt: millis('consumed_at'),
+    replacedBy: text('replaced_by'),
+  },
+  (t) => [uniqueIndex('refresh_tokens_session_generation_uq').on(t.sessionId, t.generation)],
+)
+
+/**
+ * Append-only; a trigger in the migrations refuses UPDATE and DELETE. `seq` is assigned by the
+ * store under a lock (not a sequence), because the chain needs it gapless and a sequence skips
+ * numbers on every rolled-back insert.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    type: text('type').notNull(),
+    at: millis('at').notNull(),
+    userId: text('user_id'),
+    sessionId: text('session_id'),
+    clientIp: text('client_ip'),
+    userAgent: text('user_agent'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [
+    index('audit_user_idx').on(t.userId, t.seq),
+    index('audit_type_idx').on(t.type, t.seq),
+    index('audit_at_idx').on(t.at),
+  ],
+)
+
+/** Signing keys; the private half is encrypted with a key derived from GATEHOUSE_MASTER_KEY. */
+export const signingKeys = pgTable(
+  'signing_keys',
+  {
+    kid: text('kid').primaryKey(),
+    /** Insertion order, the tie-break among keys created in the same millisecond (SQLite's rowid). */
+    ordinal: bigint('ordinal', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    alg: text('alg').notNull(),
+    publicJwk: jsonb('public_jwk').$type<Record<string, unknown>>().notNull(),
+    privateKeyEnc: text('private_key_enc').notNull(),
+    createdAt: millis('created_at').notNull(),
+    /** Set when a newer key took over signing. */
+    retiredAt: millis('retired_at'),
+    /** Not published after this time (retiredAt + the longest token lifetime; or at once in an emergency). */
+    publishUntil: millis('publish_until'),
+  },
+  // At most one current key, whatever any writer does: every unretired row indexes the same value.
+  (t) => [uniqueIndex('signing_keys_one_current_uq').on(sql`(${t.retiredAt} is null)`).where(sql`${t.retiredAt} is null`)],
+)
+
+/** Login attempt counters, per account and per client address, shared by every gateway. */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  windowStart: millis('window_start').notNull(),
+  failures: integer('failures').notNull(),
+  lockouts: integer('lockouts').notNull(),
+  lockedUntil: millis('locked_until'),
+  updatedAt: millis('updated_at').notNull(),
+})

@@ -1,0 +1,86 @@
+import { and, count, desc, eq, gt, isNull, lt, lte, ne, or } from 'drizzle-orm'
+import type { CredentialRotation, Millis, RevocationReason, Session } from '@gatehouse/store'
+import type { PgDb } from './db.js'
+import { sessions } from './schema.js'
+
+type Row = typeof sessions.$inferSelect
+
+const toSession = (row: Row): Session => ({ ...row, revokedReason: row.revokedReason as RevocationReason | null })
+
+export const liveSession = (now: Millis) =>
+  and(isNull(sessions.revokedAt), gt(sessions.idleExpiresAt, now), gt(sessions.absoluteExpiresAt, now))
+
+// The compare-and-set operations here are single UPDATE statements. Under READ COMMITTED a
+// second UPDATE of the same row waits for the first to commit and then re-checks its WHERE
+// against the new row version; so of racing rotations (or revocations) on any number of
+// gateways exactly one matches, and the others update nothing.
+export function createSessionOps(db: PgDb) {
+  return {
+    async createSession(session: Session): Promise<void> {
+      await db.insert(sessions).values(session)
+    },
+    async findSession(id: string): Promise<Session | null> {
+      const [row] = await db.select().from(sessions).where(eq(sessions.id, id))
+      return row ? toSession(row) : null
+    },
+    async touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis): Promise<void> {
+      await db.update(sessions).set({ lastSeenAt, idleExpiresAt }).where(and(eq(sessions.id, id), isNull(sessions.revokedAt)))
+    },
+    async rotateSessionCredential(id: string, r: CredentialRotation): Promise<boolean> {
+      const result = await db
+        .update(sessions)
+        .set({ previousCredentialHash: r.expectedHash, credentialHash: r.newHash, credentialRotatedAt: r.now })
+        .where(and(eq(sessions.id, id), eq(sessions.credentialHash, r.expectedHash), liveSession(r.now)))
+      return result.rowCount === 1
+    },
+    async revokeSession(id: string, reason: RevocationReason, now: Millis): Promise<Session | null> {
+      const [row] = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: reason })
+        .where(and(eq(sessions.id, id), isNull(sessions.revokedAt)))
+        .returning()
+      return row ? toSession(row) : null
+    },
+    async revokeUserSessions(userId: string, reason: RevocationReason, now: Millis, options: { exceptSessionId?: string } = {}): Promise<string[]> {
+      const rows = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: reason })
+        .where(
+          and(
+            eq(sessions.userId, userId),
+            isNull(sessions.revokedAt),
+            options.exceptSessionId === undefined ? undefined : ne(sessions.id, options.exceptSessionId),
+          ),
+        )
+        .returning({ id: sessions.id })
+      return rows.map((r) => r.id)
+    },
+    async countActiveSessions(now: Millis): Promise<number> {
+      const [row] = await db.select({ n: count() }).from(sessions).where(liveSession(now))
+      return row?.n ?? 0
+    },
+    async listActiveSessions(userId: string, now: Millis): Promise<Session[]> {
+      const rows = await db
+        .select()
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), liveSession(now)))
+        .orderBy(desc(sessions.lastSeenAt))
+      return rows.map(toSession)
+    },
+    async expireSessions(now: Millis): Promise<Session[]> {
+      // Two gateways pruning at once: each row is claimed by one of them (the re-check above).
+      const rows = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: 'expired' })
+        .where(and(isNull(sessions.revokedAt), or(lte(sessions.idleExpiresAt, now), lte(sessions.absoluteExpiresAt, now))))
+        .returning()
+      return rows.map(toSession)
+    },
+    async deleteEndedSessions(olderThan: Millis): Promise<number> {
+      const result = await db
+        .delete(sessions)
+        .where(or(lt(sessions.revokedAt, olderThan), lt(sessions.idleExpiresAt, olderThan), lt(sessions.absoluteExpiresAt, olderThan)))
+      return result.rowCount ?? 0
+    },
+  }
+}
