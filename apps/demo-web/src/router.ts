@@ -73,8 +73,9 @@ export function createRouter(options: {
     // A newer navigation started while this view was loading: it wins.
     if (ticket !== renderCount) return
     replaceChildren(main, view)
-    // Keyboard and screen-reader users land on the new screen's heading, as after a page load.
-    main.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true })
+    // After a change of screen, keyboard and screen-reader users land on its heading. The
+    // first screen of a page load starts at the top, like any page (skip link first).
+    if (ticket > 1) main.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true })
   }
 
   function forbidden(): HTMLElement {

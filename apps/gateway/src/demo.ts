@@ -1,21 +1,71 @@
+import { fileURLToPath } from 'node:url'
 import { createPasswordHasher } from './auth/passwords.js'
 import { systemClock } from './clock.js'
 import { loadConfig } from './config/env.js'
 import { createCore } from './core.js'
+import { planDemo } from './demo/demo-env.js'
 import { seedDemoUsers } from './demo/seed.js'
+import { startService, stopServices, signalService, waitUntilListening, type RunningService } from './demo/services.js'
+import { ensureWebBuilt } from './demo/web-build.js'
 import { ConfigError } from './errors.js'
-import { startGateway } from './server.js'
+import { openStore } from './open-store.js'
+import { startGateway, type RunningGateway } from './server.js'
 
-// `pnpm demo`: the gateway with seeded demo users on embedded SQLite.
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const say = (line: string) => process.stdout.write(`${line}\n`)
+
+// `pnpm demo`: the whole workspace on embedded SQLite. Builds the web app if needed, applies
+// migrations, seeds the demo users, starts both demo services, then the gateway serving the app.
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, process.cwd())
-  const running = await startGateway(config)
-  const core = createCore({ config, store: running.store, clock: systemClock, hasher: createPasswordHasher() })
-  const seeded = await seedDemoUsers(running.store, core.users)
+  const plan = planDemo(process.env, REPO_ROOT)
+  // An explicit GATEHOUSE_WEB_ROOT is someone else's build; the default one is ours to refresh.
+  if (!process.env.GATEHOUSE_WEB_ROOT) await ensureWebBuilt(plan.webDir, say)
+  const config = loadConfig(plan.gatewayEnv, process.cwd())
+
+  const store = await openStore(config.database)
+  let seeded
+  try {
+    seeded = await seedDemoUsers(store, createCore({ config, store, clock: systemClock, hasher: createPasswordHasher() }).users)
+  } finally {
+    await store.close()
+  }
+
+  const services: RunningService[] = []
+  let running: RunningGateway | undefined
+  let stopping: Promise<void> | undefined
+  const stop = (code: number) => {
+    stopping ??= (async () => {
+      await running?.close(5000)
+      await stopServices(services)
+      process.exit(code)
+    })()
+    return stopping
+  }
+  process.once('SIGINT', () => void stop(0))
+  process.once('SIGTERM', () => void stop(0))
+  // Last resort (an uncaught error, process.exit elsewhere): no service outlives the demo.
+  process.once('exit', () => services.forEach((s) => signalService(s, 'SIGKILL')))
+
+  try {
+    for (const spec of plan.services) services.push(startService(REPO_ROOT, spec, say))
+    await Promise.all(services.map((s) => waitUntilListening(s, '127.0.0.1')))
+    for (const s of services) {
+      void s.exited.then((code) => {
+        if (stopping !== undefined) return
+        process.stderr.write(`gatehouse demo: the ${s.name} service stopped (exit ${code}); stopping everything\n`)
+        void stop(1)
+      })
+    }
+    running = await startGateway(config)
+  } catch (error) {
+    await stopServices(services)
+    throw error
+  }
 
   const lines = [
     '',
     `  Gatehouse demo: open ${config.publicOrigin}`,
+    `  (gateway ${running.url}; orders service on :${plan.services[0]!.port}, profile service on :${plan.services[1]!.port})`,
     '',
     '  Demo logins:',
     ...seeded.map((u) =>
@@ -28,9 +78,6 @@ async function main(): Promise<void> {
     '',
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
-  const stop = () => void running.close().then(() => process.exit(0))
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
 }
 
 main().catch((error: unknown) => {

@@ -33,7 +33,7 @@ export async function devicesView(ctx: ViewContext): Promise<HTMLElement> {
   }
 
   function deviceItem(d: Device): HTMLElement {
-    const revoke = button(
+    const revoke: HTMLButtonElement = button(
       d.current ? 'Log out this device' : 'Revoke',
       () =>
         void endSessions(revoke, `/auth/sessions/${encodeURIComponent(d.id)}`, {

@@ -37,10 +37,12 @@ function answerView(path: string, status: number, contentType: string, body: unk
   )
 }
 
-function servicesCard(): HTMLElement {
+/** One service: its button, and its last answer (or why there was none) beneath. */
+function serviceColumn(label: string, path: string): HTMLElement {
   const output = h('div', { class: 'answers', 'aria-live': 'polite' })
-  const buttons = SERVICES.map(({ label, path }) => {
-    const b: HTMLButtonElement = button(label, () =>
+  const b: HTMLButtonElement = button(
+    label,
+    () =>
       void busy(b, async () => {
         try {
           const answer = await callRaw(path)
@@ -50,9 +52,12 @@ function servicesCard(): HTMLElement {
           replaceChildren(output, h('p', { class: 'notice notice-error', role: 'alert' }, `${describeError(error)}${code}`))
         }
       }),
-    { kind: 'primary' })
-    return b
-  })
+    { kind: 'primary' },
+  )
+  return h('div', { class: 'service' }, b, output)
+}
+
+function servicesCard(): HTMLElement {
   return card(
     'Call a service through the gateway',
     h(
@@ -60,8 +65,7 @@ function servicesCard(): HTMLElement {
       {},
       'The gateway swaps your cookie for a short-lived JWT meant for that one service. The service checks it; this page never sees it.',
     ),
-    h('div', { class: 'actions' }, ...buttons),
-    output,
+    h('div', { class: 'services' }, ...SERVICES.map(({ label, path }) => serviceColumn(label, path))),
   )
 }
 

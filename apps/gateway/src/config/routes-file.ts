@@ -3,6 +3,18 @@ import { z } from 'zod'
 import { ConfigError } from '../errors.js'
 import { lineColumn, offsetOf, scanJson, type JsonPath } from './json-positions.js'
 
+/*
+ * GATEHOUSE_CONFIG names a JSON file of route rules for the proxy, e.g.
+ *
+ *   { "routes": [
+ *       { "upstream": "orders", "pathPrefix": "/admin", "roles": ["admin"] },
+ *       { "upstream": "orders", "pathPrefix": "/uploads", "methods": ["POST"], "maxBodyBytes": 10485760, "timeoutMs": 120000 },
+ *       { "upstream": "profile", "pathPrefix": "/public", "anonymous": true } ] }
+ *
+ * `pathPrefix` is relative to `/api/<upstream>` and matched on whole segments. The most specific
+ * rule wins (see proxy/route-policy.ts); a request no rule matches needs a session and nothing else.
+ */
+
 /** One rule of the GATEHOUSE_CONFIG file, checked; the proxy matches requests against these. */
 export interface RouteConfig {
   upstream: string
@@ -33,8 +45,9 @@ export class RouteConfigError extends ConfigError {
     this.line = line
   }
 }
+
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
-// Plain, already-decoded path text: no percent signs, queries, backslashes or spaces.
+// Plain, already-decoded path text: no percent signs, ";", queries, backslashes or spaces.
 const PREFIX_CHARS = /^\/[A-Za-z0-9._~!$&'()*+,=:@/-]*$/
 const plainPrefix = (prefix: string) =>
   PREFIX_CHARS.test(prefix) && !/\/\//.test(prefix) && prefix.split('/').every((s) => s !== '.' && s !== '..')
@@ -43,7 +56,7 @@ const RouteSchema = z.strictObject({
   upstream: z.string(),
   pathPrefix: z
     .string()
-    .refine(plainPrefix, 'must be a plain path starting with "/" (no "%", "..", "//", "?" or "\\")')
+    .refine(plainPrefix, 'must be a plain path starting with "/" (no "%", ";", "..", "//", "?" or "\\")')
     .optional(),
   methods: z.array(z.enum(METHODS)).min(1).optional(),
   roles: z.array(z.string().min(1).max(64)).optional(),
@@ -84,17 +97,24 @@ export function parseRoutesFile(text: string, file: string, upstreamNames: reado
   }
   const at = (path: JsonPath) => lineColumn(text, offsetOf(scan.positions, path)).line
   const refuse = (path: JsonPath, message: string): never => {
-    const where = path.length === 0 ? '' : ` ${formatPath(path)}`
+    const where = path.length === 0 ? '' : ` ${formatPath(path)}:`
     const line = at(path)
     throw new RouteConfigError(line, `${file} line ${line}:${where} ${message}`)
   }
-  if (scan.duplicateKey !== undefined) refuse(scan.duplicateKey.path, 'appears twice')
+  if (scan.duplicateKey !== undefined) refuse(scan.duplicateKey.path, 'duplicate key')
 
-  const parsed = FileSchema.safeParse(JSON.parse(text))
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    // The scan above and JSON.parse agree on valid JSON; this is only a second line of defence.
+    throw new RouteConfigError(1, `${file}: not valid JSON`)
+  }
+  const parsed = FileSchema.safeParse(value)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     const path = issue.path as JsonPath
-    if (issue.code === 'unrecognized_keys') refuse([...path, issue.keys[0]!], 'is not a known setting')
+    if (issue.code === 'unrecognized_keys') refuse([...path, issue.keys[0]!], 'unknown setting')
     refuse(path, issue.message)
   }
 
@@ -103,7 +123,7 @@ export function parseRoutesFile(text: string, file: string, upstreamNames: reado
   return parsed.data!.routes.map((route, index) => {
     const path = ['routes', index] as const
     if (!known.has(route.upstream)) {
-      refuse([...path, 'upstream'], `"${route.upstream}" is not in GATEHOUSE_UPSTREAMS (${upstreamNames.join(', ') || 'none'})`)
+      refuse([...path, 'upstream'], `no upstream "${route.upstream}" in GATEHOUSE_UPSTREAMS (${upstreamNames.join(', ') || 'none'})`)
     }
     if (route.anonymous === true && route.roles !== undefined && route.roles.length > 0) {
       refuse([...path, 'anonymous'], 'cannot be true on a route that requires roles')
