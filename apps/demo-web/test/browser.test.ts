@@ -288,8 +288,9 @@ describe('the demo app in a real browser', () => {
     expect(watch.jwtSeen).toEqual([`${stack.origin}/probe`])
   })
 
-  // Last: a service caches the JWKS and refetches it at most every 30 s, so for a while after a
-  // rotation it refuses tokens signed with the new key. No service is called after this test.
+  // Last: after the emergency rotation the new key signs at once, and a service that fetched the
+  // JWKS less than its 30 s cooldown ago refuses its tokens until it may fetch again. (A normal
+  // rotation does not have that gap: the new key signs only 40 s after it is published.)
   it('lets an admin rotate the signing keys, normally and in an emergency', async () => {
     const admin = await device()
     await loginAs(admin.page, 'root', PASSWORD, 'Admin laptop')

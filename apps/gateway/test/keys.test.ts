@@ -186,6 +186,11 @@ describe('POST /admin/keys/rotate', () => {
 
     const verifier = await verifierFor(gw, 'orders')
     await expect(verifier.verify(old)).resolves.toBeDefined()
+    // The new key is published at once but signs only after the activation delay, so a service
+    // that fetched the JWKS just before may fetch it again when it first meets the new kid.
+    expect(decodeProtectedHeader(await gw.core.tokens.tokenFor(subject, 'orders', { fresh: true })).kid).toBe(oldKid)
+    gw.clock.advance(40_000)
+    gw.core.keys.refresh()
     const fresh = await gw.core.tokens.tokenFor(subject, 'orders')
     expect(decodeProtectedHeader(fresh).kid).toBe(body.kid)
     await expect(verifier.verify(fresh)).resolves.toBeDefined()
@@ -247,9 +252,13 @@ describe('pnpm gatehouse keys rotate', () => {
     expect(event).toMatchObject({ details: { emergency: false, by: expect.stringMatching(/^cli:/) } })
     const newKid = (event!.details as { kid: string }).kid
 
-    // The gateway re-reads the store within its refresh interval (10 s by its clock).
+    // The gateway re-reads the store within its refresh interval (10 s by its clock) and
+    // publishes the new key; it signs with it once the activation delay (40 s) has passed.
     gw.clock.advance(10_000)
     expect(kidsOf(await servedJwks(gw))).toEqual([newKid, oldKid])
+    expect(decodeProtectedHeader(await gw.core.tokens.tokenFor(subject, 'orders', { fresh: true })).kid).toBe(oldKid)
+    gw.clock.advance(30_000)
+    gw.core.keys.refresh()
     expect(decodeProtectedHeader(await gw.core.tokens.tokenFor(subject, 'orders')).kid).toBe(newKid)
 
     expect(await runCli(['keys', 'rotate', '--emergency'], cliIo(dir).io, gw.clock)).toBe(0)

@@ -65,7 +65,11 @@ describe('access tokens minted through the gateway', () => {
     const { subject } = await loggedIn(first)
     const old = await first.core.tokens.tokenFor(subject, 'orders')
     const second = await makeGateway({ dir: first.config.dataDir, env: { GATEHOUSE_SIGNING_ALG: 'ES256' }, clock: first.clock })
-    const token = await second.core.tokens.tokenFor(subject, 'orders')
+    // Published at once, signing after the activation delay (services may need to refetch first).
+    expect(decodeProtectedHeader(await second.core.tokens.tokenFor(subject, 'orders', { fresh: true })).alg).toBe('EdDSA')
+    second.clock.advance(40_000)
+    second.core.keys.refresh()
+    const token = await second.core.tokens.tokenFor(subject, 'orders', { fresh: true })
     expect(decodeProtectedHeader(token).alg).toBe('ES256')
     // The EdDSA key was rotated out normally: its tokens still verify.
     const jwks = await servedJwks(second)

@@ -20,6 +20,13 @@ export interface KeyManagerOptions {
   refreshIntervalMs?: number
   /** Clock skew a verifier may allow on `exp` (@gatehouse/verify allows at most 60 s). Default 60 s. */
   clockSkewS?: number
+  /**
+   * After a normal rotation the new key is published at once but signs only this much later, so
+   * that a service which fetched the JWKS just before the rotation may fetch it again when it first
+   * meets the new kid (@gatehouse/verify refetches at most once per 30 s cooldown). An emergency
+   * rotation signs with the new key at once. Default 40 s.
+   */
+  activationDelayMs?: number
   audit?: TokenAudit
 }
 
@@ -50,6 +57,16 @@ export interface KeyManager {
   readonly publishWindowMs: number
 }
 
+/**
+ * The key that signs at `now`: the newest published key that has been published for the
+ * activation delay. A key with no older key still published beside it (the very first key, or
+ * the one an emergency rotation left alone) signs at once.
+ */
+export function signingRecord(published: SigningKeyRecord[], now: number, activationDelayMs: number): SigningKeyRecord | undefined {
+  const newestFirst = [...published].sort((a, b) => b.createdAt - a.createdAt)
+  return newestFirst.find((k, i) => k.createdAt <= now - activationDelayMs || i === newestFirst.length - 1)
+}
+
 interface KeyState {
   loadedAt: number
   published: SigningKeyRecord[]
@@ -61,9 +78,11 @@ export function createKeyManager(options: KeyManagerOptions): KeyManager {
   if (!isSigningAlg(alg)) throw new TypeError(`unsupported signing alg "${String(alg)}"`)
   const refreshIntervalMs = options.refreshIntervalMs ?? 10_000
   const clockSkewS = options.clockSkewS ?? 60
-  // A process may go on signing with a retired key until its next re-read; each such token lives
-  // accessTtl, and a verifier may accept it clockSkew past its exp. The key must outlive them all.
-  const publishWindowMs = (options.accessTtlS + clockSkewS) * 1000 + refreshIntervalMs
+  const activationDelayMs = options.activationDelayMs ?? 40_000
+  // A retired key signs on through the activation delay, and a process may go on using it until
+  // its next re-read; each such token lives accessTtl, and a verifier may accept it clockSkew past
+  // its exp. The key must stay published until all of them have expired.
+  const publishWindowMs = activationDelayMs + (options.accessTtlS + clockSkewS) * 1000 + refreshIntervalMs
 
   let state: KeyState | null = null
   let loading: Promise<KeyState> | null = null
@@ -73,7 +92,7 @@ export function createKeyManager(options: KeyManagerOptions): KeyManager {
   async function load(): Promise<KeyState> {
     const now = clock.now()
     const published = await store.listPublishedSigningKeys(now)
-    const record = published.find((k) => k.retiredAt === null)
+    const record = signingRecord(published, now, activationDelayMs)
     // Decrypt only when the current key changed: re-reads are one query and nothing else.
     const current =
       record === undefined ? null : state?.current?.kid === record.kid ? state.current : await importSigningKey(record, cipher)
@@ -142,7 +161,9 @@ export function createKeyManager(options: KeyManagerOptions): KeyManager {
         loaded = await reload()
       }
       if (loaded.current === null) throw new TokenError('ERR_NO_SIGNING_KEY', 'no current signing key in the store')
-      if (loaded.current.alg !== alg) {
+      // The newest key, not the one signing: during an activation delay those differ.
+      const newest = loaded.published.find((k) => k.retiredAt === null)
+      if ((newest?.alg ?? loaded.current.alg) !== alg) {
         const rotation = await rotate({ origin: { actor: 'gateway:signing-alg-changed' } })
         return { kid: rotation.kid, alg, created, rotated: true }
       }
