@@ -1,7 +1,7 @@
 import type { Store } from '@gatehouse/store'
+import { createPostgresStore } from '@gatehouse/store-postgres'
 import { createSqliteStore } from '@gatehouse/store-sqlite'
 import type { DatabaseTarget } from './config/database-url.js'
-import { ConfigError } from './errors.js'
 
 /** The store named by DATABASE_URL, with pending migrations applied unless told otherwise. */
 export async function openStore(target: DatabaseTarget, options: { migrate?: boolean } = {}): Promise<Store> {
@@ -9,6 +9,7 @@ export async function openStore(target: DatabaseTarget, options: { migrate?: boo
     case 'sqlite':
       return createSqliteStore({ path: target.path, migrate: options.migrate ?? true })
     case 'postgres':
-      throw new ConfigError('DATABASE_URL', 'postgres:// is not supported by this build yet; use file:PATH')
+      // Several gateways may share it; its `revocations` feed tells each about the others' logouts.
+      return createPostgresStore({ url: target.url, migrate: options.migrate ?? true })
   }
 }

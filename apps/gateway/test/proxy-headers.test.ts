@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createVerifier } from '@gatehouse/verify'
-import { ORIGIN } from './helpers.js'
+import { FakeClock, ORIGIN } from './helpers.js'
 import { json, rawRequest, startProxyGateway, startUpstream, type ProxyGateway, type TestUpstream } from './proxy-helpers.js'
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
@@ -14,7 +14,7 @@ afterEach(async () => {
 })
 
 /** An upstream that answers with hop-by-hop headers and a cookie of its own, and echoes what it saw. */
-async function setup() {
+async function setup(clock?: FakeClock) {
   upstream = await startUpstream((req, res) => {
     req.resume()
     req.on('end', () => {
@@ -31,7 +31,7 @@ async function setup() {
       res.end(JSON.stringify({ ok: true }))
     })
   })
-  gw = await startProxyGateway({ upstreams: { echo: upstream.url } })
+  gw = await startProxyGateway({ upstreams: { echo: upstream.url }, ...(clock ? { clock } : {}) })
 }
 
 describe('proxy header hygiene', () => {
@@ -105,6 +105,19 @@ describe('proxy header hygiene', () => {
     expect(res.headers.connection ?? '').not.toContain('x-upstream-hop')
     expect(res.headers['keep-alive'] ?? '').not.toContain('77')
     expect(res.headers['x-request-id']).toBe('req-456')
+  })
+
+  it("passes the gateway's own rotated session cookie on a proxied answer, and only that one", async () => {
+    const clock = new FakeClock()
+    await setup(clock)
+    const cookie = await gw.login('alice')
+    clock.advance(301_000) // past GATEHOUSE_ROTATE_EVERY
+    const res = await rawRequest(gw.url, '/api/echo/x', { headers: { cookie } })
+    expect(res.status).toBe(200)
+    const cookies = res.headers['set-cookie'] ?? []
+    expect(cookies).toHaveLength(1)
+    expect(cookies[0]).toMatch(/^gatehouse=Fe26\.2\*/)
+    expect(cookies[0]!.split(';')[0]).not.toBe(cookie)
   })
 
   it('creates a traceparent when the browser sent none or an invalid one, and drops its tracestate', async () => {

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import type { Clock } from '../src/clock.js'
 import { createLogger } from '../src/logging/logger.js'
 import { startGateway, type RunningGateway } from '../src/server.js'
 import { logSink, PASSWORD, tempDir, testConfig } from './helpers.js'
@@ -66,6 +67,7 @@ export async function startProxyGateway(options: {
   upstreams: Record<string, string>
   routes?: unknown[]
   env?: Record<string, string>
+  clock?: Clock
 }): Promise<ProxyGateway> {
   const dir = tempDir('gatehouse-proxy-')
   const env: Record<string, string> = {
@@ -79,7 +81,7 @@ export async function startProxyGateway(options: {
   }
   const config = { ...testConfig(env, dir), host: '127.0.0.1', port: 0 }
   const logs = logSink()
-  const running = await startGateway(config, { logger: createLogger('info', logs.stream) })
+  const running = await startGateway(config, { logger: createLogger('info', logs.stream), ...(options.clock ? { clock: options.clock } : {}) })
   return {
     ...running,
     logs,

@@ -179,6 +179,26 @@ describe('proxy streaming', () => {
     expect(upstreamRes.writableEnded).toBe(false)
   })
 
+  it('aborts the upstream request when the client goes away in the middle of its upload', async () => {
+    let arrived!: (req: http.IncomingMessage) => void
+    const arrival = new Promise<http.IncomingMessage>((resolve) => (arrived = resolve))
+    upstream = await startUpstream((req) => req.once('data', () => arrived(req))) // reads, never answers
+    gw = await startProxyGateway({ upstreams: { sink: upstream.url } })
+    const cookie = await gw.login('alice')
+
+    const target = new URL(gw.url)
+    const req = http.request({ host: target.hostname, port: target.port, path: '/api/sink/in', method: 'PUT', headers: { cookie }, agent: false })
+    req.on('error', () => {})
+    req.write(Buffer.alloc(1024))
+    const upstreamReq = await arrival
+    const closed = once(upstreamReq, 'close')
+    req.destroy()
+    await closed
+    expect(upstreamReq.complete).toBe(false)
+    await expect.poll(() => gw!.logs.text()).toMatch(/"status":499/)
+    expect(gw.logs.text()).not.toContain('unhandled error')
+  })
+
   it('aborts the upstream response when the client goes away in the middle of the body', async () => {
     let arrived!: (res: http.ServerResponse) => void
     const arrival = new Promise<http.ServerResponse>((resolve) => (arrived = resolve))

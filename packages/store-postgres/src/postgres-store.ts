@@ -38,7 +38,8 @@ export type PostgresStore = Store & {
 
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const onError = options.onError ?? (() => {})
-  const connection = { connectionString: options.url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 }
+  // application_name names our connections in pg_stat_activity (an application_name in the URL wins).
+  const connection = { connectionString: options.url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000, application_name: 'gatehouse' }
   const pool = new Pool({ ...connection, max: options.maxConnections ?? 10 })
   // Without a listener an idle client's error would be thrown as an uncaught exception.
   pool.on('error', onError)

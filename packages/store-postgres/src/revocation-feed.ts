@@ -134,7 +134,7 @@ export function createRevocationFeed(options: RevocationFeedOptions): PostgresRe
   const listen = (): Promise<void> => {
     if (closed) return Promise.reject(new Error('revocation feed is closed'))
     starting ??= (async () => {
-      const c = new Client({ ...options.connection, keepAlive: true })
+      const c = new Client({ ...options.connection, application_name: 'gatehouse-revocations', keepAlive: true })
       client = c
       c.on('notification', deliver)
       c.on('error', (error) => lost(c, error))

@@ -7,7 +7,7 @@ import { TOKEN_ERROR_CODES, TokenError } from '@gatehouse/tokens'
 import type { RouteConfig } from '../config/routes-file.js'
 import type { Upstream } from '../config/upstreams.js'
 import { GatewayError } from '../errors.js'
-import type { AppEnv } from '../http/app-env.js'
+import type { AppEnv, AuthContext } from '../http/app-env.js'
 import { limitBody } from './body-limit.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { parseProxyTarget, targetPath } from './path-safety.js'
@@ -51,8 +51,9 @@ export interface Proxy {
 
 // Statuses whose response has no body (RFC 9110 §6.4.1); the Response constructor refuses one.
 const NO_BODY_STATUS = new Set([204, 205, 304])
+// Token refusals that mean the session ended between the cookie check and the mint.
 const SESSION_GONE = new Set<string>([TOKEN_ERROR_CODES.sessionEnded, TOKEN_ERROR_CODES.refreshTokenReused])
-type TokenSubjectUser = { id: string; roles: readonly string[] }
+const UPSTREAM_FAILURES = new Set<string>(['ERR_UPSTREAM_UNREACHABLE', 'ERR_UPSTREAM_TIMEOUT'])
 // Nginx's "client closed request": only the access log ever sees it.
 const CLIENT_CLOSED = 499
 
@@ -98,11 +99,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
   const proto = origin.protocol.slice(0, -1)
   const { logger, tokens } = deps
 
-  const tokenFor = async ({ session, user }: { session: { id: string }; user: TokenSubjectUser }, audience: string) => {
+  const tokenFor = async ({ session, user }: AuthContext, audience: string) => {
     try {
       return await tokens({ sessionId: session.id, userId: user.id, roles: user.roles }, audience)
     } catch (error) {
-      // The session ended between the cookie check and the mint (revoked, reuse detected).
       if (error instanceof TokenError && SESSION_GONE.has(error.code)) throw new GatewayError('ERR_UNAUTHENTICATED', { cause: error })
       throw error
     }
@@ -135,7 +135,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     let body = requestBody(c, incoming)
     if (body !== null && headers['content-length'] === undefined) {
       headers['transfer-encoding'] = 'chunked'
-      void limitBody
+      if (policy.maxBodyBytes !== undefined) body = limitBody(body, policy.maxBodyBytes)
     }
 
     const signal = c.req.raw.signal
@@ -143,8 +143,9 @@ export function createProxy(deps: ProxyDeps): Proxy {
     try {
       res = await client.send({ method, path: (target.rest || '/') + target.query, headers, body, timeoutMs: policy.timeoutMs, signal })
     } catch (error) {
-      if (signal.aborted) return new Response(null, { status: CLIENT_CLOSED })
-      if (error instanceof GatewayError) {
+      // The client went away (or broke off its upload): nobody is left to answer.
+      if (signal.aborted || (incoming?.errored ?? null) !== null) return new Response(null, { status: CLIENT_CLOSED })
+      if (error instanceof GatewayError && UPSTREAM_FAILURES.has(error.code)) {
         const cause = (error.cause as { code?: string } | undefined)?.code
         logger.warn({ requestId: c.get('requestId'), upstream: target.name, code: error.code, cause }, 'upstream request failed')
       }
