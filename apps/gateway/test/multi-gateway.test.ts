@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { postgresForTests } from '@gatehouse/store-postgres/testing'
+import { createPasswordHasher } from '../src/auth/passwords.js'
+import type { GatewayConfig } from '../src/config/config.js'
+import { createCore } from '../src/core.js'
+import { createLogger } from '../src/logging/logger.js'
+import { startGateway, type RunningGateway } from '../src/server.js'
+import { cookiePair, FakeClock, PASSWORD, testConfig } from './helpers.js'
+
+const pg = await postgresForTests('gateway multi-gateway')
+
+const ROTATE_EVERY_S = 300
+
+// Two gateway servers on one Postgres, as behind a load balancer: whatever one does, the other
+// sees on the very next request.
+describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skipReason ? ` (skipped: ${pg.skipReason})` : ''}`, () => {
+  const clock = new FakeClock()
+  let a: RunningGateway
+  let b: RunningGateway
+  let config: GatewayConfig
+
+  beforeAll(async () => {
+    const url = await pg.cluster!.createDatabase('gateways')
+    const env = { GATEHOUSE_ROTATE_EVERY: String(ROTATE_EVERY_S), GATEHOUSE_ROTATE_GRACE: '30' }
+    config = { ...testConfig(env), database: { kind: 'postgres', url }, port: 0 }
+    const logger = createLogger('silent')
+    // Started together on an empty database: both migrate it and race for the first signing key.
+    ;[a, b] = await Promise.all([startGateway(config, { clock, logger }), startGateway(config, { clock, logger })])
+  })
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()])
+    await pg.cluster?.stop()
+  })
+
+  const createUser = (username: string) =>
+    createCore({ config, store: a.store, clock, hasher: createPasswordHasher() }).users.create({ username, password: PASSWORD, roles: ['user'] }, { actor: 'test' })
+
+  const call = (gw: RunningGateway, path: string, init: { method?: string; cookie?: string; body?: unknown } = {}) => {
+    const headers: Record<string, string> = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0' }
+    if (init.cookie) headers.cookie = init.cookie
+    if (init.body !== undefined) headers['content-type'] = 'application/json'
+    const method = init.method ?? (init.body === undefined ? 'GET' : 'POST')
+    if (method !== 'GET') headers.origin = config.publicOrigin
+    return fetch(`${gw.url}${path}`, { method, headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) })
+  }
+
+  const login = async (gw: RunningGateway, username: string) => {
+    const res = await call(gw, '/auth/login', { body: { username, password: PASSWORD } })
+    expect(res.status).toBe(200)
+    return cookiePair(res)!
+  }
+
+  it('a session made on A works on B; a logout on B is refused by A at once', async () => {
+    await createUser('alice')
+    const cookie = await login(a, 'alice')
+    const onA = await call(a, '/auth/session', { cookie })
+    const onB = await call(b, '/auth/session', { cookie })
+    expect(onB.status).toBe(200)
+    expect(((await onB.json()) as { session: { id: string } }).session.id).toBe(((await onA.json()) as { session: { id: string } }).session.id)
+
+    expect((await call(b, '/auth/logout', { method: 'POST', cookie })).status).toBe(204)
+    expect((await call(a, '/auth/session', { cookie })).status).toBe(401)
+  })
+
+  it('50 parallel requests split across A and B over a rotation all pass, and exactly one rotates', async () => {
+    await createUser('bob')
+    const cookie = await login(a, 'bob')
+    clock.advance(ROTATE_EVERY_S * 1000)
+    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => call(i % 2 === 0 ? a : b, '/auth/session', { cookie })))
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200))
+    const rotated = responses.map((r) => cookiePair(r)).filter((c): c is string => c !== undefined)
+    expect(rotated).toHaveLength(1)
+    // Still logged in, on both, with the new cookie; the old one is still inside its grace window.
+    for (const gw of [a, b]) {
+      expect((await call(gw, '/auth/session', { cookie: rotated[0] })).status).toBe(200)
+      expect((await call(gw, '/auth/session', { cookie })).status).toBe(200)
+    }
+  })
+
+  it('five wrong passwords through A lock the account on B too', async () => {
+    await createUser('carol')
+    for (let i = 0; i < 5; i++) {
+      expect((await call(a, '/auth/login', { body: { username: 'carol', password: 'definitely wrong' } })).status).toBe(401)
+    }
+    const locked = await call(b, '/auth/login', { body: { username: 'carol', password: PASSWORD } })
+    expect(locked.status).toBe(429)
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+})

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { verifyAuditChain, type RateLimitPolicy, type RefreshTokenRenewalResult } from '@gatehouse/store'
+import { newSession, newSigningKey, newUser, T0 } from '@gatehouse/store/conformance'
+import { createPostgresStore, type PostgresStore } from '../src/index.js'
+import { emptyDatabase } from './databases.js'
+import { postgresForTests } from './pg-cluster.js'
+
+const pg = await postgresForTests('store-postgres concurrency')
+const hash = () => randomBytes(32).toString('hex')
+
+// Two stores with two pools on one database: two gateways. Each race is split between them.
+describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skipReason ? ` (skipped: ${pg.skipReason})` : ''}`, () => {
+  const database = emptyDatabase(pg.cluster!, 'concurrency')
+  let a: PostgresStore
+  let b: PostgresStore
+  const either = (i: number) => (i % 2 === 0 ? a : b)
+  beforeEach(async () => {
+    const url = await database.reset()
+    ;[a, b] = await Promise.all([createPostgresStore({ url }), createPostgresStore({ url })])
+  })
+  afterEach(async () => {
+    await Promise.all([a.close(), b.close()])
+  })
+  afterAll(async () => {
+    await database.close()
+    await pg.cluster?.stop()
+  })
+
+  it('credential rotation: exactly one of 40 racers on two gateways wins', async () => {
+    const user = await a.createUser(newUser())
+    const s = newSession(user.id)
+    await a.createSession(s)
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => either(i).rotateSessionCredential(s.id, { expectedHash: s.credentialHash, newHash: `new-${i}`, now: T0 + 1 })),
+    )
+    expect(results.filter(Boolean)).toHaveLength(1)
+    expect(await b.findSession(s.id)).toMatchObject({ credentialHash: `new-${results.indexOf(true)}`, previousCredentialHash: s.credentialHash })
+  })
+
+  it('revocation: of two gateways revoking one session, one gets it', async () => {
+    const user = await a.createUser(newUser())
+    const s = newSession(user.id)
+    await a.createSession(s)
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => either(i).revokeSession(s.id, i % 2 ? 'logout' : 'reuse_detected', T0 + i)))
+    expect(results.filter((r) => r !== null)).toHaveLength(1)
+  })
+
+  it('refresh renewal: exactly one of 50 renewals on two gateways consumes the token', async () => {
+    const user = await a.createUser(newUser())
+    const s = newSession(user.id)
+    await a.createSession(s)
+    const h0 = hash()
+    await a.startRefreshChain({ sessionId: s.id, tokenHash: h0, now: T0 })
+    const results: RefreshTokenRenewalResult[] = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => either(i).renewRefreshToken({ sessionId: s.id, presentedHash: h0, successorHash: hash(), now: T0 + 1 })),
+    )
+    const winners = results.flatMap((r) => (r.outcome === 'renewed' ? [r.successor] : []))
+    expect(winners).toHaveLength(1)
+    const losers = results.filter((r) => r.outcome !== 'renewed')
+    expect(losers.every((r) => r.outcome === 'consumed' && r.token.replacedBy === winners[0]!.tokenHash)).toBe(true)
+    expect(await b.findCurrentRefreshToken(s.id)).toEqual(winners[0])
+  })
+
+  it('refresh chain start: of racers on two gateways exactly one inserts', async () => {
+    const user = await a.createUser(newUser())
+    const s = newSession(user.id)
+    await a.createSession(s)
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => either(i).startRefreshChain({ sessionId: s.id, tokenHash: hash(), now: T0 })))
+    expect(results.filter(Boolean)).toHaveLength(1)
+  })
+
+  it('rate limits: every one of 60 failures on two gateways is counted, the first insert raced too', async () => {
+    const policy: RateLimitPolicy = { windowMs: 15 * 60_000, maxFailures: 1000, baseLockMs: 60_000, maxLockMs: 3_600_000, forgetAfterMs: 86_400_000 }
+    await Promise.all(Array.from({ length: 60 }, (_, i) => either(i).recordFailure('ip:198.51.100.1', T0 + i, policy)))
+    expect((await a.getRateLimit('ip:198.51.100.1'))?.failures).toBe(60)
+  })
+
+  it('rate limits: 10 parallel failures with a limit of 5 lock the key exactly twice', async () => {
+    const policy: RateLimitPolicy = { windowMs: 15 * 60_000, maxFailures: 5, baseLockMs: 60_000, maxLockMs: 3_600_000, forgetAfterMs: 86_400_000 }
+    await Promise.all(Array.from({ length: 10 }, (_, i) => either(i).recordFailure('account:alice', T0, policy)))
+    expect(await b.getRateLimit('account:alice')).toMatchObject({ lockouts: 2, failures: 0, lockedUntil: T0 + 120_000 })
+  })
+
+  it('audit: 100 parallel appends split across both gateways form one verifiable chain', async () => {
+    await Promise.all(Array.from({ length: 100 }, (_, i) => either(i).appendAudit({ type: 'test.parallel', at: T0 + i, details: { i } })))
+    for (const store of [a, b]) {
+      expect(await verifyAuditChain((after, limit) => store.auditPage(after, limit), 13)).toEqual({ ok: true, checked: 100 })
+    }
+    const details = (await a.auditPage(0, 200)).map((e) => e.details.i as number)
+    expect(details.sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i))
+  })
+
+  it('signing keys: one first key of racers on two gateways; concurrent rotations lose none', async () => {
+    const first = await Promise.all(Array.from({ length: 10 }, (_, i) => either(i).addFirstSigningKey(newSigningKey({ createdAt: T0 + i }))))
+    expect(first.filter(Boolean)).toHaveLength(1)
+    const retired = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => either(i).rotateSigningKey(newSigningKey({ createdAt: T0 + 100 + i }), { at: T0 + 200, publishUntil: T0 + 1000 })),
+    )
+    const keys = await b.listPublishedSigningKeys(T0 + 200)
+    expect(keys).toHaveLength(21)
+    expect(keys.filter((k) => k.retiredAt === null)).toHaveLength(1)
+    const flat = retired.flat()
+    expect(flat).toHaveLength(20)
+    expect(new Set(flat).size).toBe(20)
+  })
+})
