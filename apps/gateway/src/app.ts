@@ -58,7 +58,16 @@ function socketAddress(config: GatewayConfig) {
 export function createGateway(deps: AppDeps): Gateway {
   const { config, store, clock, logger, hasher } = deps
   const metrics = deps.metrics ?? createMetrics()
-  const core = createCore({ config, store, clock, hasher, onAudit: metrics.onAudit })
+  const core = createCore({
+    config,
+    store,
+    clock,
+    hasher,
+    onAudit: metrics.onAudit,
+    onBackgroundError: (error) => logger.warn({ err: error }, 'announcing a revocation to other gateways failed'),
+  })
+  // Sessions ended by another gateway or the CLI leave this one's caches at once.
+  store.revocations?.onRevoked((ids) => core.sessions.forget(ids))
   const { audit, sessions } = core
   const clientIp = deps.clientIp ?? socketAddress(config)
   const proxy = createProxy({

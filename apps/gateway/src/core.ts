@@ -16,6 +16,8 @@ export interface CoreDeps {
   hasher: PasswordHasher
   /** Sees every audited event (the gateway's metrics). */
   onAudit?: (type: string, details: Record<string, unknown> | undefined) => void
+  /** Failures of work nobody awaits (announcing a revocation to other gateways). */
+  onBackgroundError?: (error: unknown) => void
 }
 
 /** The services both the HTTP gateway and the CLI stand on. */
@@ -30,7 +32,7 @@ export interface Core {
   tokens: TokenIssuer
 }
 
-export function createCore({ config, store, clock, hasher, onAudit }: CoreDeps): Core {
+export function createCore({ config, store, clock, hasher, onAudit, onBackgroundError }: CoreDeps): Core {
   const audit = createAuditLog(store, clock, onAudit)
   const cipher = createMasterKeyCipher(config.masterKey)
   const keys = createKeyManager({ store, clock, cipher, alg: config.signingAlg, accessTtlS: config.accessTtlS, audit })
@@ -53,7 +55,12 @@ export function createCore({ config, store, clock, hasher, onAudit }: CoreDeps):
     clock,
     cookie,
     audit,
-    onRevoked: (ids) => tokens.forgetSessions(ids),
+    onRevoked: (ids) => {
+      tokens.forgetSessions(ids)
+      // Other gateways on this store (and a gateway next to this CLI) drop their caches too.
+      store.revocations?.publishRevoked(ids).catch((error: unknown) => onBackgroundError?.(error))
+    },
+    onForgotten: (ids) => tokens.forgetSessions(ids),
     policy: {
       idleTtlS: config.idleTtlS,
       absoluteTtlS: config.absoluteTtlS,

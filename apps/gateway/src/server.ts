@@ -27,7 +27,8 @@ export interface StartOptions {
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config.logLevel)
-  const store = await openStore(config.database)
+  // Errors of idle pool connections and of the revocation listener (which reconnects by itself).
+  const store = await openStore(config.database, { onError: (error) => logger.warn({ err: error }, 'store background error') })
   const clock = options.clock ?? systemClock
   const gateway = createGateway({ config, store, clock, logger, hasher: createPasswordHasher() })
   // Before listening: the first key is made, and a wrong GATEHOUSE_MASTER_KEY stops the start here.

@@ -62,6 +62,31 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     expect((await call(a, '/auth/session', { cookie })).status).toBe(401)
   })
 
+  it("a revocation on B reaches A's in-memory caches through LISTEN/NOTIFY, and the CLI's too", async () => {
+    const bob = await createUser('bobby')
+    const cookie = await login(a, 'bobby')
+    expect((await call(a, '/auth/session', { cookie })).status).toBe(200)
+    const value = cookie.slice(cookie.indexOf('=') + 1)
+    expect(a.gateway.core.sessions.isCached(value)).toBe(true)
+    expect((await call(b, '/auth/sessions', { method: 'DELETE', cookie })).status).toBe(204)
+    await expect.poll(() => a.gateway.core.sessions.isCached(value)).toBe(false)
+
+    // A revocation by another process on the same store (as `pnpm gatehouse sessions revoke` is).
+    const again = await login(a, 'bobby')
+    await call(a, '/auth/session', { cookie: again })
+    const againValue = again.slice(again.indexOf('=') + 1)
+    expect(a.gateway.core.sessions.isCached(againValue)).toBe(true)
+    const { createPostgresStore } = await import('@gatehouse/store-postgres')
+    const cliStore = await createPostgresStore({ url: (config.database as { url: string }).url, migrate: false })
+    try {
+      await createCore({ config, store: cliStore, clock, hasher: createPasswordHasher() }).sessions.revokeAllOfUser(bob.id, 'admin_revoked', {})
+    } finally {
+      await cliStore.close()
+    }
+    await expect.poll(() => a.gateway.core.sessions.isCached(againValue)).toBe(false)
+    expect((await call(a, '/auth/session', { cookie: again })).status).toBe(401)
+  })
+
   it('50 parallel requests split across A and B over a rotation all pass, and exactly one rotates', async () => {
     await createUser('bob')
     const cookie = await login(a, 'bob')

@@ -16,6 +16,7 @@ import type {
   UserPatch,
 } from './types.js'
 import type { RateLimitStore } from './rate-limit.js'
+import type { RevocationFeed } from './revocation-feed.js'
 
 export interface UserStore {
   /** Throws StoreError ERR_STORE_CONFLICT when the username is taken. */
@@ -117,4 +118,9 @@ export interface StoreLifecycle {
 /** What the gateway depends on; SQLite and Postgres implement it and share one conformance suite. */
 export interface Store extends UserStore, SessionStore, AuditStore, SigningKeyStore, RefreshTokenStore, RateLimitStore, StoreLifecycle {
   readonly dialect: 'sqlite' | 'postgres'
+  /**
+   * Present where several processes share the store (Postgres): tells this gateway about sessions
+   * other gateways or the CLI ended, so in-memory caches drop them at once.
+   */
+  readonly revocations?: RevocationFeed
 }

@@ -50,8 +50,10 @@ export interface SessionManagerDeps {
   cookie: SessionCookie
   audit: AuditLog
   policy: SessionPolicy
-  /** Told of every revocation, so caches can drop what they hold for the session at once. */
+  /** Told of every revocation made here, so caches drop the session and other gateways hear of it. */
   onRevoked?: (sessionIds: string[]) => void
+  /** Told of sessions that ended elsewhere (see `forget`): drop, but do not announce again. */
+  onForgotten?: (sessionIds: string[]) => void
   /** Unsealed cookies kept in memory (0 turns the cache off). Default 100 000. */
   unsealCacheSize?: number
 }
@@ -88,7 +90,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     cookie,
     expiresAt,
     revoke,
-    forget: notify,
+    forget(ids) {
+      unsealed.forgetSessions(ids)
+      deps.onForgotten?.(ids)
+    },
     isCached: (value) => unsealed.has(value),
 
     async start(user, device) {
