@@ -88,6 +88,10 @@ describe('proxy header hygiene', () => {
     }
     expect(claims).toMatchObject({ sub: session.user.id, sid: session.session.id, aud: 'echo', iss: ORIGIN })
     expect([...claims.roles].sort()).toEqual(['auditor', 'user'])
+    // Neither credential reaches the logs.
+    expect(gw.logs.text()).toContain('"path":"/api/echo/a/b"')
+    expect(gw.logs.text()).not.toContain(headers.authorization!.slice('Bearer '.length))
+    expect(gw.logs.text()).not.toContain(cookie.split('=')[1]!)
   })
 
   it('passes the upstream answer back without its cookies or hop-by-hop headers', async () => {

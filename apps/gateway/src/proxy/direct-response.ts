@@ -1,4 +1,5 @@
 import { ServerResponse, type OutgoingHttpHeaders } from 'node:http'
+import { pipeline } from 'node:stream'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { takeUpstreamBody } from './response-body.js'
 
@@ -28,11 +29,7 @@ export function withDirectResponses(fetch: Fetch): Fetch {
     if (body === undefined) return response
     outgoing.writeHead(response.status, response.statusText, nodeHeaders(response.headers))
     // An error on either side destroys both: the client sees a cut-off body, the upstream a reset.
-    body.once('error', () => outgoing.destroy())
-    outgoing.once('close', () => {
-      if (!body.complete) body.destroy()
-    })
-    body.pipe(outgoing)
+    pipeline(body, outgoing, () => {})
     return RESPONSE_ALREADY_SENT
   }
 }
