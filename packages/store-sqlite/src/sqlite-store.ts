@@ -3,6 +3,7 @@ import type { Store } from '@gatehouse/store'
 import { createAuditOps } from './audit.js'
 import { migrateSqlite } from './migrate.js'
 import { openSqlite } from './open.js'
+import { withStoreErrors } from './sqlite-errors.js'
 import { createRateLimitOps } from './rate-limits.js'
 import { createRefreshTokenOps } from './refresh-tokens.js'
 import { createSessionOps } from './sessions.js'
@@ -22,9 +23,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const { db, client } = openSqlite(options.path)
   if (options.migrate ?? true) migrateSqlite(db)
   let closed = false
-  return {
-    dialect: 'sqlite',
-    path: options.path,
+  const ops = withStoreErrors({
     ...createUserOps(db),
     ...createSessionOps(db),
     ...createAuditOps(db),
@@ -34,6 +33,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async ping() {
       db.get(sql`select 1`)
     },
+  })
+  return {
+    dialect: 'sqlite',
+    path: options.path,
+    ...ops,
     async close() {
       if (closed) return
       closed = true

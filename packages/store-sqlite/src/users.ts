@@ -1,11 +1,9 @@
 import { asc, eq, sql } from 'drizzle-orm'
 import { StoreError, type Millis, type NewUser, type User, type UserPatch } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
+import { sqliteErrorCode } from './sqlite-errors.js'
 import { users } from './schema.js'
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE'
-}
 
 export function createUserOps(db: SqliteDb) {
   const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare()
@@ -20,7 +18,7 @@ export function createUserOps(db: SqliteDb) {
       try {
         db.insert(users).values(row).run()
       } catch (cause) {
-        if (isUniqueViolation(cause)) throw new StoreError('ERR_STORE_CONFLICT', 'username is taken', { cause })
+        if (sqliteErrorCode(cause) === 'SQLITE_CONSTRAINT_UNIQUE') throw new StoreError('ERR_STORE_CONFLICT', 'username is taken')
         throw cause
       }
       return row
