@@ -17,6 +17,10 @@ let root: string // roles user, admin
 beforeAll(async () => {
   upstream = await startUpstream((req, res) => {
     if (req.url!.startsWith('/slow')) return void req.resume() // never answers
+    if (req.url === '/upload/early') {
+      // Answers before reading the body, then drops the connection.
+      return void req.once('data', () => res.end('early', () => req.socket.destroy()))
+    }
     let bytes = 0
     req.on('data', (c: Buffer) => (bytes += c.length))
     req.on('end', () => {
@@ -105,6 +109,19 @@ describe('route policy: body size', () => {
     const res = await once<http.IncomingMessage>(req, 'response')
     expect(res.statusCode).toBe(413)
     res.resume()
+  })
+
+  it('survives a chunked body that passes the limit after the upstream already answered and hung up', async () => {
+    const target = new URL(gw.url)
+    const req = http.request({ host: target.hostname, port: target.port, path: '/api/orders/upload/early', method: 'PUT', headers: { cookie: alice }, agent: false })
+    req.on('error', () => {})
+    req.write(Buffer.alloc(600))
+    const res = await once<http.IncomingMessage>(req, 'response')
+    expect(res.statusCode).toBe(200)
+    res.resume()
+    req.end(Buffer.alloc(20_000))
+    await once(res, 'close')
+    expect((await rawRequest(gw.url, '/api/orders/still-there', { headers: { cookie: alice } })).status).toBe(200)
   })
 
   it('lets bodies within the limit through, and other methods past the rule', async () => {

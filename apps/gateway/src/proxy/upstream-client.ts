@@ -89,12 +89,12 @@ export function createUpstreamClient(baseUrl: string, options: UpstreamClientOpt
       }, req.timeoutMs)
       const progress = () => timer.refresh()
       let bodyError: Error | undefined
-      // Kept past the response: an upload that fails after an early answer still ends the request.
+      // Never removed: an upload that fails after an early answer still ends the request, and a
+      // body stream failing with no listener would take the process down.
       const onBodyError = (error: Error) => {
         bodyError = error
         outgoing.destroy(error)
       }
-      outgoing.once('close', () => req.body?.off('error', onBodyError))
       const settle = () => {
         settled = true
         clearTimeout(timer)

@@ -1,0 +1,118 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createVerifier } from '@gatehouse/verify'
+import { selfSignedToken, tamperedToken, unsignedToken } from '../../gateway/test/forged-tokens.js'
+import { ORIGIN } from '../../gateway/test/helpers.js'
+import { json, rawRequest, startProxyGateway, startUpstream, type ProxyGateway, type TestUpstream } from '../../gateway/test/proxy-helpers.js'
+import { createProfileApp } from '../src/app.js'
+
+let profile: Server
+let profileUrl: string
+let app: ReturnType<typeof createProfileApp> | undefined
+/** Every Authorization header the profile service received, in order. */
+const received: (string | undefined)[] = []
+let orders: TestUpstream
+let gw: ProxyGateway
+let alice: string
+let root: string
+
+beforeAll(async () => {
+  // The service needs the gateway's URL (JWKS) and the gateway needs the service's: listen first.
+  profile = serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: (request, env) => {
+      received.push(request.headers.get('authorization') ?? undefined)
+      return app!.fetch(request, env)
+    },
+  }) as Server
+  await new Promise((resolve) => profile.once('listening', resolve))
+  profileUrl = `http://127.0.0.1:${(profile.address() as AddressInfo).port}`
+  // A second upstream, only to obtain a genuine token minted for another audience.
+  orders = await startUpstream((req, res) => {
+    req.resume()
+    res.end('{}')
+  })
+  gw = await startProxyGateway({
+    upstreams: { profile: profileUrl, orders: orders.url },
+    routes: [{ upstream: 'profile', pathPrefix: '/admin', roles: ['admin'] }],
+  })
+  app = createProfileApp({ verifier: createVerifier({ issuer: ORIGIN, audience: 'profile', jwksUrl: `${gw.url}/.well-known/jwks.json` }) })
+  alice = await gw.login('alice', ['user', 'beta'])
+  root = await gw.login('root', ['user', 'admin'])
+})
+afterAll(async () => {
+  await gw.close(0)
+  await orders.close()
+  profile.closeAllConnections()
+  await new Promise((resolve) => profile.close(resolve))
+})
+
+const viaGateway = (path: string, cookie: string) => rawRequest(gw.url, `/api/profile${path}`, { headers: { cookie } })
+const direct = (path: string, token?: string) => rawRequest(profileUrl, path, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
+const lastToken = () => received.at(-1)!.slice('Bearer '.length)
+
+describe('demo profile through the gateway', () => {
+  it('GET /me says who the token is for and what it said', async () => {
+    const res = await viaGateway('/me', alice)
+    expect(res.status).toBe(200)
+    const me = json(res) as { sub: string; sid: string; roles: string[]; token: Record<string, unknown> }
+    const session = (await (await fetch(`${gw.url}/auth/session`, { headers: { cookie: alice } })).json()) as {
+      user: { id: string }
+      session: { id: string }
+    }
+    expect(me.sub).toBe(session.user.id)
+    expect(me.sid).toBe(session.session.id)
+    expect([...me.roles].sort()).toEqual(['beta', 'user'])
+    expect(me.token).toMatchObject({ iss: ORIGIN, aud: 'profile', sub: me.sub, sid: me.sid, client_id: 'gatehouse' })
+    expect(typeof me.token.jti).toBe('string')
+    expect(me.token.exp as number).toBeGreaterThan(me.token.iat as number)
+  })
+})
+
+describe('demo profile refuses what did not come through the gateway', () => {
+  it('accepts the genuine token the gateway sent, replayed directly', async () => {
+    await viaGateway('/me', alice)
+    expect((await direct('/me', lastToken())).status).toBe(200)
+  })
+
+  it('401 without a token, with a forged one, or with one for another audience', async () => {
+    await viaGateway('/me', alice)
+    const real = lastToken()
+    expect(json(await direct('/me')).code).toBe('ERR_TOKEN_MISSING')
+    expect(json(await direct('/me', tamperedToken(real, { sub: 'someone-else' }))).code).toBe('ERR_SIGNATURE_INVALID')
+    expect((await direct('/me', selfSignedToken(real, { roles: ['admin'] }))).status).toBe(401)
+    expect((await direct('/me', unsignedToken(real))).status).toBe(401)
+
+    await rawRequest(gw.url, '/api/orders/orders', { headers: { cookie: alice } })
+    const ordersToken = orders.seen.at(-1)!.headers.authorization!.slice('Bearer '.length)
+    const other = await direct('/me', ordersToken)
+    expect(other.status).toBe(401)
+    expect(json(other).code).toBe('ERR_AUDIENCE_INVALID')
+  })
+})
+
+describe('demo profile admin route', () => {
+  it('is refused to a non-admin at the gateway, which never calls the service', async () => {
+    const before = received.length
+    const res = await viaGateway('/admin/stats', alice)
+    expect(res.status).toBe(403)
+    expect(received.length).toBe(before)
+  })
+
+  it('is refused by the service too, to a non-admin token that reaches it', async () => {
+    await viaGateway('/me', alice)
+    const res = await direct('/admin/stats', lastToken())
+    expect(res.status).toBe(403)
+    expect(json(res).code).toBe('ERR_INSUFFICIENT_ROLE')
+  })
+
+  it('answers an admin with the service statistics', async () => {
+    const res = await viaGateway('/admin/stats', root)
+    expect(res.status).toBe(200)
+    expect(json(res)).toMatchObject({ users: 2 })
+    expect(json(res).requests as number).toBeGreaterThan(1)
+  })
+})
