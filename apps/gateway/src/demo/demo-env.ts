@@ -43,6 +43,8 @@ export function planDemo(env: Record<string, string | undefined>, repoRoot: stri
       GATEHOUSE_PUBLIC_ORIGIN: origin,
       GATEHOUSE_UPSTREAMS: env.GATEHOUSE_UPSTREAMS || `orders=http://127.0.0.1:${ordersPort},profile=http://127.0.0.1:${profilePort}`,
       GATEHOUSE_WEB_ROOT: env.GATEHOUSE_WEB_ROOT || join(webDir, 'dist'),
+      // Route rules: the gateway itself refuses the services' admin routes to non-admins.
+      GATEHOUSE_CONFIG: env.GATEHOUSE_CONFIG || join(repoRoot, 'apps', 'gateway', 'demo', 'routes.json'),
     },
     services: [
       { name: 'orders', entry: 'apps/demo-orders/src/main.ts', port: ordersPort, env: serviceEnv },
