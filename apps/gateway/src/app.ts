@@ -77,6 +77,7 @@ export function createGateway(deps: AppDeps): Gateway {
     publicOrigin: config.publicOrigin,
     tokens: (subject, audience) => core.tokens.tokenFor(subject, audience),
     logger,
+    onUpstream: (upstream, ms, outcome) => metrics.upstreamDuration.observe({ upstream, outcome }, ms / 1000),
   })
 
   const app = new Hono<AppEnv>()

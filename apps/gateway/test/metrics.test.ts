@@ -51,3 +51,24 @@ describe('GET /metrics', () => {
     for (const secret of [alice.id, sid, 'alice', cookie.split('=')[1]!, PASSWORD]) expect(text).not.toContain(secret)
   })
 })
+
+describe('upstream metrics', () => {
+  it('times proxied calls per upstream and outcome, and keeps the upstream wait out of the gateway histogram', async () => {
+    const { startUpstream, closedPort } = await import('./proxy-helpers.js')
+    const upstream = await startUpstream((_req, res) => res.end('{"ok":true}'))
+    const gw = await makeGateway({ env: { GATEHOUSE_UPSTREAMS: `ok=${upstream.url},down=http://127.0.0.1:${await closedPort()}` } })
+    try {
+      await gw.createUser('alice')
+      const cookie = await gw.login('alice')
+      expect((await gw.request('/api/ok/x', { cookie })).status).toBe(200)
+      expect((await gw.request('/api/down/x', { cookie })).status).toBe(502)
+      const text = await (await gw.request('/metrics')).text()
+      expect(sample(text, 'gatehouse_upstream_duration_seconds_count', '{upstream="ok",outcome="answered"}')).toBe(1)
+      expect(sample(text, 'gatehouse_upstream_duration_seconds_count', '{upstream="down",outcome="failed"}')).toBe(1)
+      expect(sample(text, 'gatehouse_http_requests_total', '{route_class="api",status="502"}')).toBe(1)
+      expect(sample(text, 'gatehouse_gateway_duration_seconds_count', '{route_class="api"}')).toBe(2)
+    } finally {
+      await upstream.close()
+    }
+  })
+})

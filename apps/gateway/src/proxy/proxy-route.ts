@@ -34,6 +34,8 @@ export interface ProxyDeps {
   tokens: TokenSource
   logger: Logger
   client?: UpstreamClientOptions
+  /** Told how long each upstream took to answer with headers (or to fail), for the metrics. */
+  onUpstream?: (upstream: string, ms: number, outcome: 'answered' | 'failed') => void
 }
 
 export interface Proxy {
@@ -140,9 +142,16 @@ export function createProxy(deps: ProxyDeps): Proxy {
 
     const signal = c.req.raw.signal
     let res: IncomingMessage
+    const sent = performance.now()
     try {
       res = await client.send({ method, path: (target.rest || '/') + target.query, headers, body, timeoutMs: policy.timeoutMs, signal })
+      const ms = performance.now() - sent
+      c.set('upstreamMs', ms)
+      deps.onUpstream?.(target.name, ms, 'answered')
     } catch (error) {
+      const ms = performance.now() - sent
+      c.set('upstreamMs', ms)
+      deps.onUpstream?.(target.name, ms, 'failed')
       // The client went away (or broke off its upload): nobody is left to answer.
       if (signal.aborted || (incoming?.errored ?? null) !== null) return new Response(null, { status: CLIENT_CLOSED })
       if (error instanceof GatewayError && UPSTREAM_FAILURES.has(error.code)) {
