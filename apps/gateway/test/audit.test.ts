@@ -2,24 +2,10 @@ import { join } from 'node:path'
 import { openSqlite } from '@gatehouse/store-sqlite'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../src/cli/run.js'
-import type { CliIo } from '../src/cli/io.js'
-import { makeGateway, PASSWORD } from './helpers.js'
+import { cliIo, makeGateway, PASSWORD, type TestGateway } from './helpers.js'
 
-function io(gw: Awaited<ReturnType<typeof makeGateway>>) {
-  const out: string[] = []
-  const err: string[] = []
-  const cli: CliIo = {
-    env: {
-      GATEHOUSE_DATA_DIR: gw.config.dataDir,
-      DATABASE_URL: `file:${join(gw.config.dataDir, 'gatehouse.db')}`,
-      GATEHOUSE_COOKIE_SECRET: 'test-cookie-secret-0123456789-abcdefghij',
-      GATEHOUSE_MASTER_KEY: 'test-master-key-0123456789-abcdefghijklmn',
-    },
-    cwd: gw.config.dataDir,
-    readStdin: async () => '',
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-  }
+const io = (gw: TestGateway) => {
+  const { io: cli, out, err } = cliIo(gw.config.dataDir)
   return { cli, out, err }
 }
 

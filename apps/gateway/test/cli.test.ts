@@ -1,28 +1,9 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../src/cli/run.js'
-import type { CliIo } from '../src/cli/io.js'
 import { createSqliteStore } from '@gatehouse/store-sqlite'
-import { makeGateway, PASSWORD, tempDir } from './helpers.js'
+import { cliIo, makeGateway, PASSWORD, tempDir } from './helpers.js'
 import { spawnTs } from './process.js'
-
-function cliIo(dir: string, stdin = '') {
-  const out: string[] = []
-  const err: string[] = []
-  const io: CliIo = {
-    env: {
-      GATEHOUSE_DATA_DIR: dir,
-      DATABASE_URL: `file:${join(dir, 'gatehouse.db')}`,
-      GATEHOUSE_COOKIE_SECRET: 'test-cookie-secret-0123456789-abcdefghij',
-      GATEHOUSE_MASTER_KEY: 'test-master-key-0123456789-abcdefghijklmn',
-    },
-    cwd: dir,
-    readStdin: async () => stdin,
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-  }
-  return { io, out, err }
-}
 
 describe('pnpm gatehouse (in process)', () => {
   it('migrate creates the schema; exit 0', async () => {
@@ -37,7 +18,7 @@ describe('pnpm gatehouse (in process)', () => {
 
   it('user create with --password-stdin and roles; the user can log in', async () => {
     const dir = tempDir()
-    expect(await runCli(['user', 'create', 'Bob', '--password-stdin', '--role', 'admin', '--role', 'user'], cliIo(dir, `${PASSWORD}\n`).io)).toBe(0)
+    expect(await runCli(['user', 'create', 'Bob', '--password-stdin', '--role', 'admin', '--role', 'user'], cliIo(dir, { stdin: `${PASSWORD}\n` }).io)).toBe(0)
     const gw = await makeGateway({ dir })
     const res = await gw.request('/auth/login', { body: { username: 'bob', password: PASSWORD } })
     expect(res.status).toBe(200)
@@ -46,20 +27,20 @@ describe('pnpm gatehouse (in process)', () => {
 
   it('refusals exit 1 with a message on stderr; bad usage exits 2', async () => {
     const dir = tempDir()
-    await runCli(['user', 'create', 'bob', '--password-stdin'], cliIo(dir, PASSWORD).io)
-    const dup = cliIo(dir, PASSWORD)
+    await runCli(['user', 'create', 'bob', '--password-stdin'], cliIo(dir, { stdin: PASSWORD }).io)
+    const dup = cliIo(dir, { stdin: PASSWORD })
     expect(await runCli(['user', 'create', 'bob', '--password-stdin'], dup.io)).toBe(1)
     expect(dup.err.join()).toMatch(/taken/)
-    expect(await runCli(['user', 'create', 'carol', '--password-stdin'], cliIo(dir, 'short').io)).toBe(1)
+    expect(await runCli(['user', 'create', 'carol', '--password-stdin'], cliIo(dir, { stdin: 'short' }).io)).toBe(1)
     expect(await runCli(['user', 'suspend', 'nobody'], cliIo(dir).io)).toBe(1)
     expect(await runCli(['user', 'set-roles', 'bob', 'Not A Role'], cliIo(dir).io)).toBe(1)
 
     for (const argv of [[], ['frob'], ['user'], ['user', 'create'], ['user', 'create', 'x'], ['user', 'create', 'x', '--bogus'], ['migrate', 'extra']]) {
-      const run = cliIo(dir, PASSWORD)
+      const run = cliIo(dir, { stdin: PASSWORD })
       expect(await runCli(argv, run.io), argv.join(' ')).toBe(2)
       expect(run.err.join()).toMatch(/usage: pnpm gatehouse/)
     }
-    const empty = cliIo(dir, '')
+    const empty = cliIo(dir, { stdin: '' })
     expect(await runCli(['user', 'create', 'dave', '--password-stdin'], empty.io)).toBe(2)
   })
 
@@ -77,7 +58,7 @@ describe('pnpm gatehouse (in process)', () => {
       const cookie = await gw.login('alice', password)
       const sid = (await (await gw.request('/auth/session', { cookie })).json()).session.id
       const next = `${password}!`
-      expect(await runCli(argv, cliIo(dir, `${next}\n`).io), argv.join(' ')).toBe(0)
+      expect(await runCli(argv, cliIo(dir, { stdin: `${next}\n` }).io), argv.join(' ')).toBe(0)
       if (argv[1] === 'set-password') password = next
       expect((await gw.request('/auth/session', { cookie })).status).toBe(401)
       expect(await gw.store.findSession(sid)).toMatchObject({ revokedReason: reason })

@@ -10,8 +10,11 @@ import type { Clock } from '../src/clock.js'
 import type { GatewayConfig } from '../src/config/config.js'
 import { loadConfig } from '../src/config/env.js'
 import { createLogger } from '../src/logging/logger.js'
+import type { CliIo } from '../src/cli/io.js'
 
 export const ORIGIN = 'http://localhost:8080'
+export const COOKIE_SECRET = 'test-cookie-secret-0123456789-abcdefghij'
+export const MASTER_KEY = 'test-master-key-0123456789-abcdefghijklmn'
 export const PASSWORD = 'correct horse battery staple'
 
 export class FakeClock implements Clock {
@@ -34,8 +37,8 @@ export function testConfig(env: Record<string, string> = {}, dir = tempDir()): G
     {
       GATEHOUSE_DATA_DIR: dir,
       DATABASE_URL: `file:${join(dir, 'gatehouse.db')}`,
-      GATEHOUSE_COOKIE_SECRET: 'test-cookie-secret-0123456789-abcdefghij',
-      GATEHOUSE_MASTER_KEY: 'test-master-key-0123456789-abcdefghijklmn',
+      GATEHOUSE_COOKIE_SECRET: COOKIE_SECRET,
+      GATEHOUSE_MASTER_KEY: MASTER_KEY,
       LOG_LEVEL: 'silent',
       ...env,
     },
@@ -114,4 +117,24 @@ export async function makeGateway(options: { env?: Record<string, string>; clock
 export function cookiePair(res: Response): string | undefined {
   const header = res.headers.getSetCookie().find((h) => h.startsWith('gatehouse=') || h.startsWith('__Host-gatehouse='))
   return header?.split(';')[0]
+}
+
+/** The CLI's io on the test data dir: what it prints is collected, stdin is given. */
+export function cliIo(dir: string, options: { stdin?: string; env?: Record<string, string> } = {}) {
+  const out: string[] = []
+  const err: string[] = []
+  const io: CliIo = {
+    env: {
+      GATEHOUSE_DATA_DIR: dir,
+      DATABASE_URL: `file:${join(dir, 'gatehouse.db')}`,
+      GATEHOUSE_COOKIE_SECRET: COOKIE_SECRET,
+      GATEHOUSE_MASTER_KEY: MASTER_KEY,
+      ...options.env,
+    },
+    cwd: dir,
+    readStdin: async () => options.stdin ?? '',
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  }
+  return { io, out, err }
 }

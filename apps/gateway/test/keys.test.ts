@@ -6,40 +6,19 @@ import { createMasterKeyCipher } from '@gatehouse/tokens'
 import { openSqlite } from '@gatehouse/store-sqlite'
 import { createGateway } from '../src/app.js'
 import { createPasswordHasher } from '../src/auth/passwords.js'
-import type { CliIo } from '../src/cli/io.js'
 import { runCli } from '../src/cli/run.js'
 import { createLogger } from '../src/logging/logger.js'
 import { startGateway } from '../src/server.js'
 import { createSqliteStore } from '@gatehouse/store-sqlite'
-import { FakeClock, makeGateway, tempDir, testConfig, type TestGateway } from './helpers.js'
+import { cliIo, FakeClock, makeGateway, MASTER_KEY, tempDir, testConfig, type TestGateway } from './helpers.js'
 import { spawnTs } from './process.js'
 import { kidsOf, loggedIn, servedJwks, verifierFor } from './token-helpers.js'
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
-const MASTER_KEY = 'test-master-key-0123456789-abcdefghijklmn'
 const OTHER_MASTER_KEY = 'another-master-key-0123456789-abcdefghij'
 
 function rotate(gw: TestGateway, cookie: string, body?: unknown) {
   return gw.request('/admin/keys/rotate', { method: 'POST', cookie, ...(body === undefined ? {} : { body }) })
-}
-
-function cliIo(dir: string, env: Record<string, string> = {}) {
-  const out: string[] = []
-  const err: string[] = []
-  const io: CliIo = {
-    env: {
-      GATEHOUSE_DATA_DIR: dir,
-      DATABASE_URL: `file:${join(dir, 'gatehouse.db')}`,
-      GATEHOUSE_COOKIE_SECRET: 'test-cookie-secret-0123456789-abcdefghij',
-      GATEHOUSE_MASTER_KEY: MASTER_KEY,
-      ...env,
-    },
-    cwd: dir,
-    readStdin: async () => '',
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-  }
-  return { io, out, err }
 }
 
 describe('GET /.well-known/jwks.json', () => {
@@ -276,7 +255,7 @@ describe('pnpm gatehouse keys rotate', () => {
       expect(await runCli(argv, run.io), argv.join(' ')).toBe(2)
       expect(run.err.join()).toMatch(/usage: pnpm gatehouse/)
     }
-    const wrong = cliIo(dir, { GATEHOUSE_MASTER_KEY: OTHER_MASTER_KEY })
+    const wrong = cliIo(dir, { env: { GATEHOUSE_MASTER_KEY: OTHER_MASTER_KEY } })
     expect(await runCli(['keys', 'rotate'], wrong.io)).toBe(1)
     expect(wrong.err.join()).toMatch(/ERR_MASTER_KEY_MISMATCH.*GATEHOUSE_MASTER_KEY/)
     gw.core.keys.refresh()

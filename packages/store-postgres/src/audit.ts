@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte } from 'drizzle-orm'
-import { AUDIT_GENESIS, auditHash, type AuditEvent, type AuditEventInput, type AuditFilter } from '@gatehouse/store'
+import { chainAuditEvent, type AuditEvent, type AuditEventInput, type AuditFilter } from '@gatehouse/store'
 import type { PgDb } from './db.js'
 import { LOCKS, xactLock } from './locks.js'
 import { auditEvents } from './schema.js'
@@ -20,20 +20,7 @@ export function createAuditOps(db: PgDb) {
           .from(auditEvents)
           .orderBy(desc(auditEvents.seq))
           .limit(1)
-        const seq = (head?.seq ?? 0) + 1
-        const prevHash = head?.hash ?? AUDIT_GENESIS
-        const event: AuditEvent = {
-          seq,
-          type: input.type,
-          at: input.at,
-          userId: input.userId ?? null,
-          sessionId: input.sessionId ?? null,
-          clientIp: input.clientIp ?? null,
-          userAgent: input.userAgent ?? null,
-          details: input.details ?? {},
-          prevHash,
-          hash: auditHash(prevHash, seq, input),
-        }
+        const event = chainAuditEvent(head, input)
         await tx.insert(auditEvents).values(event)
         return event
       })

@@ -28,6 +28,24 @@ export function auditHash(prevHash: string, seq: number, event: AuditEventInput)
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex')
 }
 
+/** The next link of the chain after `head` (undefined for the first event). */
+export function chainAuditEvent(head: { seq: number; hash: string } | undefined, input: AuditEventInput): AuditEvent {
+  const seq = (head?.seq ?? 0) + 1
+  const prevHash = head?.hash ?? AUDIT_GENESIS
+  return {
+    seq,
+    type: input.type,
+    at: input.at,
+    userId: input.userId ?? null,
+    sessionId: input.sessionId ?? null,
+    clientIp: input.clientIp ?? null,
+    userAgent: input.userAgent ?? null,
+    details: input.details ?? {},
+    prevHash,
+    hash: auditHash(prevHash, seq, input),
+  }
+}
+
 export type AuditChainResult =
   | { ok: true; checked: number }
   | { ok: false; checked: number; brokenAt: number; why: 'hash_mismatch' | 'prev_mismatch' | 'seq_gap' }
