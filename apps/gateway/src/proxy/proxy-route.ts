@@ -1,4 +1,4 @@
-import { IncomingMessage } from 'node:http'
+import { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
@@ -11,9 +11,10 @@ import type { AppEnv, AuthContext } from '../http/app-env.js'
 import { limitBody } from './body-limit.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { parseProxyTarget, targetPath } from './path-safety.js'
+import { handOverUpstreamBody } from './direct-response.js'
 import { upstreamBody } from './response-body.js'
 import { compileRoutePolicy, type RoutePolicy } from './route-policy.js'
-import { createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from './upstream-client.js'
+import { ClientGoneError, createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from './upstream-client.js'
 
 /** Whom a token is for, as the session middleware resolved it. */
 export interface TokenSubject {
@@ -140,11 +141,14 @@ export function createProxy(deps: ProxyDeps): Proxy {
       if (policy.maxBodyBytes !== undefined) body = limitBody(body, policy.maxBodyBytes)
     }
 
-    const signal = c.req.raw.signal
+    // On a node server the client's response stream tells when it goes away; only elsewhere
+    // (app.request) is the Request's AbortSignal used: creating it costs more than the rest.
+    const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing
+    const clientGone = incoming !== undefined && outgoing instanceof ServerResponse ? { client: outgoing } : { signal: c.req.raw.signal }
     let res: IncomingMessage
     const sent = performance.now()
     try {
-      res = await client.send({ method, path: (target.rest || '/') + target.query, headers, body, timeoutMs: policy.timeoutMs, signal })
+      res = await client.send({ method, path: (target.rest || '/') + target.query, headers, body, timeoutMs: policy.timeoutMs, ...clientGone })
       const ms = performance.now() - sent
       c.set('upstreamMs', ms)
       deps.onUpstream?.(target.name, ms, 'answered')
@@ -153,7 +157,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
       c.set('upstreamMs', ms)
       deps.onUpstream?.(target.name, ms, 'failed')
       // The client went away (or broke off its upload): nobody is left to answer.
-      if (signal.aborted || (incoming?.errored ?? null) !== null) return new Response(null, { status: CLIENT_CLOSED })
+      const gone = error instanceof ClientGoneError || (clientGone.signal?.aborted ?? false) || (incoming?.errored ?? null) !== null
+      if (gone) return new Response(null, { status: CLIENT_CLOSED })
       if (error instanceof GatewayError && UPSTREAM_FAILURES.has(error.code)) {
         const cause = (error.cause as { code?: string } | undefined)?.code
         logger.warn({ requestId: c.get('requestId'), upstream: target.name, code: error.code, cause }, 'upstream request failed')
@@ -167,7 +172,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
     }
     const noBody = method === 'HEAD' || NO_BODY_STATUS.has(res.statusCode)
     if (noBody) res.resume()
-    return new Response(noBody ? null : upstreamBody(res), {
+    // On a node server the body is handed to the server wrapper beside the Response, which then
+    // pipes it socket to socket; no web stream is made for it (that costs more than the rest).
+    const handedOver = !noBody && clientGone.client !== undefined && handOverUpstreamBody(c.env, res)
+    return new Response(noBody || handedOver ? null : upstreamBody(res), {
       status: res.statusCode,
       statusText: res.statusMessage,
       headers: clientResponseHeaders(res.headers),
