@@ -1,0 +1,37 @@
+import type { BenchResults } from './results.js'
+
+const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+const num = (n: number) => Math.round(n).toLocaleString('en-US')
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   '))
+}
+
+export function formatReport(r: BenchResults): string {
+  const h = r.hotPath
+  const s = r.settings
+  const lines = [
+    '',
+    `Gatehouse bench (${s.mode}): ${s.connections} connections, pipelining 1, median of ${s.rounds} x ${s.roundS} s per target`,
+    `${r.machine.cpuModel}, ${r.machine.cores} cores, ${mb(r.machine.memoryBytes)}, node ${r.machine.node}`,
+    '',
+    ...table([
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'vs bare', 'vs direct', 'server CPU µs/req'],
+      ['direct (upstream)', num(h.direct.rps), h.direct.p50Ms.toFixed(2), h.direct.p99Ms.toFixed(2), '', '', h.direct.cpuUsPerRequest.toFixed(0)],
+      ['bare Hono proxy', num(h.bare.rps), h.bare.p50Ms.toFixed(2), h.bare.p99Ms.toFixed(2), '', (h.bare.rps / h.direct.rps).toFixed(3), h.bare.cpuUsPerRequest.toFixed(0)],
+      ['gateway', num(h.gateway.rps), h.gateway.p50Ms.toFixed(2), h.gateway.p99Ms.toFixed(2), h.gatewayToBare.toFixed(3), h.gatewayToDirect.toFixed(3), h.gateway.cpuUsPerRequest.toFixed(0)],
+    ]),
+    '',
+    `goal: gateway/bare >= ${h.goal.minRatio} (${h.gatewayToBare.toFixed(3)}) and p99 <= bare + ${h.goal.maxP99OverBareMs} ms (${h.p99OverBareMs >= 0 ? '+' : ''}${h.p99OverBareMs.toFixed(2)} ms): ${h.goal.met ? 'MET' : 'NOT MET'}`,
+    `CPU per request, gateway / bare proxy: ${h.cpuGatewayToBare.toFixed(3)} (the throughput ratio's inverse when both are CPU-bound; unaffected by other load)`,
+    '',
+    `login (POST /auth/login over HTTP, ${num(r.login.logins)} logins, ${r.login.connections} at a time, argon2id-bound): ${r.login.loginsPerSecond.toFixed(1)} logins/s, p50 ${r.login.p50Ms.toFixed(1)} ms, p99 ${r.login.p99Ms.toFixed(1)} ms`,
+    `session validation (GET /auth/session): ${num(r.sessionValidation.small.rps)} req/s with ${num(r.sessionValidation.small.sessionsInStore)} sessions, ${num(r.sessionValidation.large.rps)} req/s with ${num(r.sessionValidation.large.sessionsInStore)}: ratio ${r.sessionValidation.largeToSmall.toFixed(3)} (p99 ${r.sessionValidation.small.p99Ms.toFixed(2)} -> ${r.sessionValidation.large.p99Ms.toFixed(2)} ms)`,
+    `memory: ${num(r.memory.sessions)} sessions used once: RSS ${mb(r.memory.rssBeforeBytes)} -> ${mb(r.memory.rssAfterBytes)} (${r.memory.rssDeltaBytes >= 0 ? '+' : ''}${mb(r.memory.rssDeltaBytes)}, ${num(r.memory.rssDeltaBytesPerSession)} B/session), heap used ${r.memory.heapUsedDeltaBytes >= 0 ? '+' : ''}${mb(r.memory.heapUsedDeltaBytes)}`,
+    `stream ${mb(r.stream.download.bytes)} down: ${r.stream.download.mbPerSecond} MB/s, gateway RSS ${mb(r.stream.download.rssBeforeBytes)} -> peak ${mb(r.stream.download.peakRssBytes)}`,
+    `stream ${mb(r.stream.upload.bytes)} up:   ${r.stream.upload.mbPerSecond} MB/s, gateway RSS ${mb(r.stream.upload.rssBeforeBytes)} -> peak ${mb(r.stream.upload.peakRssBytes)}`,
+    `total ${r.totalSeconds} s (${Object.entries(r.phaseSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}); load average ${r.loadAverage.before[0]} before, ${r.loadAverage.after[0]} after (other work on the machine skews every number)`,
+  ]
+  return lines.join('\n')
+}

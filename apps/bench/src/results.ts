@@ -1,0 +1,121 @@
+import type { LoadResult } from './load.js'
+import type { Machine } from './machine.js'
+import type { ProfileDelta, ProfileEntry } from './profile-summary.js'
+import type { Settings } from './settings.js'
+
+export interface TargetStats {
+  /** Medians over the rounds. */
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  /** CPU time (user + system) of the target's own process per answered request, µs. */
+  cpuUsPerRequest: number
+  rounds: Array<LoadResult & { cpuUsPerRequest: number }>
+}
+
+export const GOAL = { minRatio: 0.85, maxP99OverBareMs: 1 } as const
+
+export interface HotPathResults {
+  direct: TargetStats
+  bare: TargetStats
+  gateway: TargetStats
+  gatewayToBare: number
+  gatewayToDirect: number
+  /** Gateway CPU per request over bare-proxy CPU per request: robust to other load on the machine. */
+  cpuGatewayToBare: number
+  /** Gateway p99 minus bare-proxy p99 (medians), ms. */
+  p99OverBareMs: number
+  goal: typeof GOAL & { met: boolean }
+}
+
+/** The set-up logins of the hot path's users, over HTTP: bounded by argon2id by design. */
+export interface LoginResults {
+  logins: number
+  connections: number
+  seconds: number
+  loginsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+}
+
+export interface ValidationRun {
+  sessionsInStore: number
+  rps: number
+  p50Ms: number
+  p99Ms: number
+}
+
+export interface SessionValidationResults {
+  small: ValidationRun
+  large: ValidationRun
+  /** Medians over rounds; large.rps / small.rps: ~1.0 is flat. */
+  largeToSmall: number
+  fillerInsertSeconds: number
+}
+
+export interface MemoryResults {
+  sessions: number
+  rssBeforeBytes: number
+  rssAfterBytes: number
+  rssDeltaBytes: number
+  heapUsedBeforeBytes: number
+  heapUsedAfterBytes: number
+  heapUsedDeltaBytes: number
+  rssDeltaBytesPerSession: number
+  /** Using every session once, at this rate. */
+  useRps: number
+}
+
+export interface StreamRun {
+  bytes: number
+  seconds: number
+  mbPerSecond: number
+  rssBeforeBytes: number
+  peakRssBytes: number
+  rssSamples: number
+}
+
+export interface StreamResults {
+  download: StreamRun
+  upload: StreamRun
+}
+
+export interface ProfiledRun {
+  /** The .cpuprofile (Chrome DevTools, speedscope, or `summarize-profile.ts` read it). */
+  path: string
+  seconds: number
+  requests: number
+  /** Main-thread time not idle, per request, µs. */
+  busyUsPerRequest: number
+  functions: ProfileEntry[]
+  modules: ProfileEntry[]
+  /** µs per request under each function of the repo's own code, callees included (synchronous part). */
+  ownCodeInclusive: Array<{ name: string; usPerRequest: number }>
+}
+
+export interface ProfileResults {
+  gateway: ProfiledRun
+  bare: ProfiledRun
+  /** Per request, gateway minus bare proxy, largest first. */
+  deltaModules: ProfileDelta[]
+  deltaFunctions: ProfileDelta[]
+}
+
+export interface BenchResults {
+  version: 1
+  startedAt: string
+  totalSeconds: number
+  machine: Machine
+  /** os.loadavg() before and after: other work on the machine skews every number. */
+  loadAverage: { before: number[]; after: number[] }
+  /** Wall time of each phase, s. */
+  phaseSeconds: Record<string, number>
+  settings: Settings
+  method: string[]
+  hotPath: HotPathResults
+  login: LoginResults
+  sessionValidation: SessionValidationResults
+  memory: MemoryResults
+  stream: StreamResults
+  profile?: ProfileResults
+}

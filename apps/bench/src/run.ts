@@ -1,0 +1,165 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openSqlite } from '@gatehouse/store-sqlite'
+import type { GatewayConfig } from '../../gateway/src/config/config.js'
+import { startChild, type ServerChild } from './child-process.js'
+import { getOk } from './http-client.js'
+import { machineInfo } from './machine.js'
+import { measureHotPath } from './phases/hot-path.js'
+import { logInUsers } from './phases/logins.js'
+import { measureMemory } from './phases/memory.js'
+import { measureValidation } from './phases/session-validation.js'
+import { measureStreams } from './phases/stream.js'
+import { profileHotPath } from './phases/profile.js'
+import type { BenchResults, ProfileResults } from './results.js'
+import { benchPasswordHash, configOf, copyDatabase, dbPath, gatewayEnv, insertFillerSessions, insertSessionsWithCookies, seedUsers } from './seed.js'
+import type { Settings } from './settings.js'
+import { round } from './stats.js'
+
+export interface RunOptions {
+  settings: Settings
+  /** Where to write CPU profiles of the gateway and the bare proxy under hot-path load; none without. */
+  profileDir?: string
+  log(line: string): void
+}
+
+export const METHOD = [
+  'Every server runs in its own child process (forked under tsx, like `pnpm bench`); autocannon runs in the parent, which does nothing else while it measures.',
+  "Targets: direct = the node:http JSON upstream; bare = a bare Hono proxy on the gateway's createUpstreamClient and direct-response piping, no sessions or JWTs; gateway = startGateway() on a SQLite file.",
+  'Load: autocannon, pipelining 1; latencies from its per-response times (sub-millisecond), 2xx only; any non-2xx or error aborts the run.',
+  'Hot path: GET /api/bench/items/42 spread over one cookie per logged-in user, each of the 50 connections cycling through its own 20 of the 1,000 cookies; direct and bare get the same requests.',
+  'Server CPU µs/req: process.cpuUsage() of the target\'s own process (over IPC) around each run, divided by the answers; unlike req/s it barely moves when other work shares the cores.',
+  'Rounds: a warm-up per target, then each round runs every target once, starting one target later than the round before; the table shows medians over rounds.',
+  'Users share one precomputed argon2id hash and are created through the store; each logs in with POST /auth/login over HTTP, 4 at a time: that is the login throughput.',
+  'GATEHOUSE_ROTATE_EVERY is 86400 s for the bench, so no cookie is rotated (no Set-Cookie to follow) during a run.',
+  'Session validation: GET /auth/session over the same cookies against the gateway (only the logged-in sessions in its store) and a second gateway on a copy of that store plus filler sessions inserted straight into SQLite in one transaction, alternating round by round.',
+  'Memory: a fresh gateway child; RSS and heap read over IPC after two global.gc() passes, before and after every one of the sessions answered GET /auth/session once (cookies sealed by the bench as the gateway seals them).',
+  'Streams: the gateway child samples its RSS every 100 ms while the bytes (generated on the fly at both ends) pass through /api/bench/.',
+]
+
+function countSessions(config: GatewayConfig): number {
+  const { client } = openSqlite(dbPath(config))
+  try {
+    return (client.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n
+  } finally {
+    client.close()
+  }
+}
+
+export async function runBench({ settings: s, profileDir, log }: RunOptions): Promise<BenchResults> {
+  const startedAt = new Date()
+  const loadBefore = loadavg()
+  if (loadBefore[0]! > 1) log(`warning: load average ${loadBefore[0]!.toFixed(2)} before the start: other work on this machine will skew the numbers`)
+  const started = performance.now()
+  const phaseSeconds: Record<string, number> = {}
+  const phase = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now()
+    try {
+      return await work()
+    } finally {
+      phaseSeconds[name] = round((performance.now() - t) / 1000, 1)
+    }
+  }
+  const children: ServerChild[] = []
+  const dirs: string[] = []
+  const child = async (...args: Parameters<typeof startChild>) => {
+    const c = await startChild(...args)
+    children.push(c)
+    return c
+  }
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
+    dirs.push(dir)
+    return dir
+  }
+  try {
+    log('starting the upstream, the bare proxy and the gateway')
+    const { upstream, bare, gateway, config, users, passwordHash } = await phase('start', async () => {
+      const upstream = await child({ role: 'upstream' })
+      const bare = await child({ role: 'bare', upstreamUrl: upstream.url })
+      const passwordHash = await benchPasswordHash()
+      const dir = tempDir()
+      const env = gatewayEnv(dir, upstream.url)
+      const config = configOf(env, dir)
+      const users = await seedUsers(config, 'bench-', s.users, passwordHash)
+      const gateway = await child({ role: 'gateway', env, dir })
+      return { upstream, bare, gateway, config, users, passwordHash }
+    })
+
+    log(`logging ${s.users} users in over HTTP, ${s.loginConnections} at a time`)
+    const { cookies, login } = await phase('logins', () => logInUsers(gateway.url, users.map((u) => u.username), s.loginConnections))
+    await getOk(`${upstream.url}/items/42`)
+    await getOk(`${bare.url}/api/bench/items/42`)
+    await getOk(`${gateway.url}/api/bench/items/42`, { cookie: cookies[0]! })
+
+    log(`hot path: ${s.connections} connections, ${s.rounds} rounds x ${s.roundS} s per target`)
+    const hotPath = await phase('hotPath', () => measureHotPath({ direct: upstream, bare, gateway }, cookies, s, log))
+    let profile: ProfileResults | undefined
+    if (profileDir !== undefined) {
+      log(`profiling the gateway and the bare proxy under the same load, ${s.profileS} s each`)
+      profile = await phase('profile', () => profileHotPath(gateway, bare, cookies, profileDir, s))
+    }
+    await bare.stop()
+
+    const largeDir = tempDir()
+    const largeEnv = gatewayEnv(largeDir, upstream.url)
+    const largeConfig = configOf(largeEnv, largeDir)
+    const filler = s.largeSessions - countSessions(config)
+    log(`a copy of the gateway's store with ${filler} filler sessions added, for a second gateway`)
+    await phase('fillerInsert', () => {
+      copyDatabase(config, largeConfig)
+      insertFillerSessions(largeConfig, users, filler)
+    })
+    const largeGateway = await child({ role: 'gateway', env: largeEnv, dir: largeDir })
+    log(`session validation: ${countSessions(config)} vs ${countSessions(largeConfig)} sessions in the store, alternating`)
+    const validation = await phase('validation', () =>
+      measureValidation(
+        { url: gateway.url, sessionsInStore: countSessions(config) },
+        { url: largeGateway.url, sessionsInStore: countSessions(largeConfig) },
+        cookies,
+        s,
+        log,
+      ),
+    )
+    await largeGateway.stop()
+
+    log(`streaming ${s.streamBytes} bytes down and up through the gateway`)
+    const stream = await phase('stream', () => measureStreams(gateway, cookies[0]!, s.streamBytes))
+    await gateway.stop()
+
+    log(`memory: a fresh gateway, ${s.memorySessions} sessions used once`)
+    const warmCount = Math.min(1000, s.memorySessions)
+    const mem = await phase('memorySeed', async () => {
+      const dir = tempDir()
+      const env = gatewayEnv(dir, upstream.url)
+      const config = configOf(env, dir)
+      const users = await seedUsers(config, 'mem-', s.users, passwordHash)
+      return { env, dir, cookies: await insertSessionsWithCookies(config, users, warmCount + s.memorySessions) }
+    })
+    const memory = await phase('memory', async () => {
+      const memGateway = await child({ role: 'gateway', env: mem.env, dir: mem.dir })
+      return measureMemory(memGateway, mem.cookies.slice(0, warmCount), mem.cookies.slice(warmCount), s)
+    })
+
+    return {
+      version: 1,
+      startedAt: startedAt.toISOString(),
+      totalSeconds: round((performance.now() - started) / 1000, 1),
+      machine: machineInfo(),
+      loadAverage: { before: loadBefore.map((l) => round(l, 2)), after: loadavg().map((l) => round(l, 2)) },
+      phaseSeconds,
+      settings: s,
+      method: METHOD,
+      hotPath,
+      login,
+      sessionValidation: { ...validation, fillerInsertSeconds: phaseSeconds.fillerInsert ?? Number.NaN },
+      memory,
+      stream,
+      ...(profile === undefined ? {} : { profile }),
+    }
+  } finally {
+    await Promise.all(children.map((c) => c.stop()))
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  }
+}

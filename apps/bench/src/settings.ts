@@ -1,0 +1,55 @@
+export interface Settings {
+  mode: 'full' | 'quick'
+  connections: number
+  /** The gateway's warm-up (it mints a JWT and unseals a cookie per session); the others take at most 1 s. */
+  warmupS: number
+  rounds: number
+  roundS: number
+  /**
+   * Users logged in with POST /auth/login over HTTP, `loginConnections` at a time, one session
+   * each: the hot path's cookies, and the login-throughput measurement.
+   */
+  users: number
+  loginConnections: number
+  /** Rounds of one run per store, alternating. */
+  validationRounds: number
+  validationS: number
+  /** Sessions in the store for the "large" session-validation run. */
+  largeSessions: number
+  /** Active sessions, each used once, for the memory measurement. */
+  memorySessions: number
+  streamBytes: number
+  profileS: number
+}
+
+export const FULL: Settings = {
+  mode: 'full',
+  connections: 50,
+  warmupS: 2,
+  rounds: 3,
+  roundS: 4,
+  users: 1000,
+  loginConnections: 4,
+  validationRounds: 3,
+  validationS: 1,
+  largeSessions: 1_000_000,
+  memorySessions: 100_000,
+  streamBytes: 1024 ** 3,
+  profileS: 5,
+}
+
+export const QUICK: Settings = {
+  mode: 'quick',
+  connections: 50,
+  warmupS: 1,
+  rounds: 1,
+  roundS: 1,
+  users: 50,
+  loginConnections: 4,
+  validationRounds: 1,
+  validationS: 0.5,
+  largeSessions: 10_000,
+  memorySessions: 2_000,
+  streamBytes: 50 * 1024 ** 2,
+  profileS: 1,
+}

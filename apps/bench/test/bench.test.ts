@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const TSX = join(REPO_ROOT, 'node_modules/.bin/tsx')
+
+function runQuickBench(out: string, profileDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, ['--conditions=source', 'apps/bench/src/main.ts', '--quick', '--out', out, '--profile', '--profile-dir', profileDir], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += String(d)))
+    child.stderr.on('data', (d) => (stderr += String(d)))
+    child.once('error', reject)
+    child.once('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value)
+
+/** The paths (a.b.c) in `value` whose leaf is not a finite number. */
+function notNumbers(value: Record<string, unknown>, paths: string[]): string[] {
+  return paths.filter((path) => !isNumber(path.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], value)))
+}
+
+describe('pnpm bench --quick', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-test-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('runs end to end, profiles included, and writes every section with numbers', async () => {
+    const out = join(dir, 'bench-results.json')
+    const run = await runQuickBench(out, join(dir, 'profiles'))
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toMatch(/gateway/)
+    const results = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>
+
+    const target = (name: string) => [`hotPath.${name}.rps`, `hotPath.${name}.p50Ms`, `hotPath.${name}.p99Ms`, `hotPath.${name}.rounds.0.rps`]
+    const stream = (dir: string) => [`stream.${dir}.bytes`, `stream.${dir}.seconds`, `stream.${dir}.mbPerSecond`, `stream.${dir}.rssBeforeBytes`, `stream.${dir}.peakRssBytes`]
+    expect(
+      notNumbers(results, [
+        'totalSeconds',
+        'machine.cores',
+        'machine.memoryBytes',
+        'loadAverage.before.0',
+        ...target('direct'),
+        ...target('bare'),
+        ...target('gateway'),
+        'hotPath.gatewayToBare',
+        'hotPath.gatewayToDirect',
+        'hotPath.p99OverBareMs',
+        'login.loginsPerSecond',
+        'login.p50Ms',
+        'login.p99Ms',
+        'sessionValidation.small.rps',
+        'sessionValidation.small.sessionsInStore',
+        'sessionValidation.large.rps',
+        'sessionValidation.large.sessionsInStore',
+        'sessionValidation.largeToSmall',
+        'memory.sessions',
+        'memory.rssBeforeBytes',
+        'memory.rssAfterBytes',
+        'memory.rssDeltaBytes',
+        'memory.heapUsedDeltaBytes',
+        ...stream('download'),
+        ...stream('upload'),
+        'profile.gateway.requests',
+        'profile.gateway.busyUsPerRequest',
+        'profile.bare.requests',
+        'profile.bare.busyUsPerRequest',
+        'profile.deltaModules.0.deltaUs',
+        'profile.deltaFunctions.0.gatewayUs',
+      ]),
+    ).toEqual([])
+    const r = results as {
+      machine: { cpuModel: unknown; node: unknown }
+      hotPath: { goal: { met: unknown } }
+      settings: { mode: unknown }
+      sessionValidation: { small: { sessionsInStore: number }; large: { sessionsInStore: number } }
+    }
+    expect(typeof r.machine.cpuModel).toBe('string')
+    expect(r.machine.node).toBe(process.version)
+    expect(typeof r.hotPath.goal.met).toBe('boolean')
+    expect(r.settings.mode).toBe('quick')
+    expect(r.sessionValidation.large.sessionsInStore).toBeGreaterThan(r.sessionValidation.small.sessionsInStore)
+    expect(existsSync(join(dir, 'profiles', 'gateway.cpuprofile'))).toBe(true)
+    expect(existsSync(join(dir, 'profiles', 'bare.cpuprofile'))).toBe(true)
+  }, 240_000)
+})
