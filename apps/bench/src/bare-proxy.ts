@@ -1,9 +1,8 @@
-import { IncomingMessage, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http'
+import { IncomingMessage, ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { withDirectResponses } from '../../gateway/src/proxy/direct-response.js'
-import { upstreamBody } from '../../gateway/src/proxy/response-body.js'
+import { handOverUpstreamBody, withDirectResponses } from '../../gateway/src/proxy/direct-response.js'
 import { createUpstreamClient } from '../../gateway/src/proxy/upstream-client.js'
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'cookie'])
@@ -26,7 +25,7 @@ function responseHeaders(headers: IncomingHttpHeaders): Headers {
 
 /**
  * The baseline: `/api/bench/*` proxied by a bare Hono app on the gateway's own upstream client and
- * its direct-response piping, as proxy-route.ts uses them, minus everything Gatehouse adds
+ * its direct-response piping and client-close abort, as proxy-route.ts uses them on a node server, minus everything Gatehouse adds
  * (sessions, JWTs, request ids, logs, metrics, header policy, path checks).
  */
 export async function startBareProxy(upstreamUrl: string): Promise<{ server: Server; url: string; close(): void }> {
@@ -34,7 +33,7 @@ export async function startBareProxy(upstreamUrl: string): Promise<{ server: Ser
   const prefix = '/api/bench'
   const app = new Hono()
   app.all(`${prefix}/*`, async (c) => {
-    const incoming = (c.env as { incoming: IncomingMessage }).incoming
+    const { incoming, outgoing } = c.env as { incoming: IncomingMessage; outgoing: ServerResponse }
     const length = incoming.headers['content-length']
     const hasBody = incoming.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
     const res = await client.send({
@@ -43,9 +42,11 @@ export async function startBareProxy(upstreamUrl: string): Promise<{ server: Ser
       headers: forwardable(incoming.headers),
       body: hasBody ? incoming : null,
       timeoutMs: 30_000,
-      signal: c.req.raw.signal,
+      client: outgoing,
     })
-    return new Response(upstreamBody(res), { status: res.statusCode!, headers: responseHeaders(res.headers) })
+    // The gateway's node fast path: the body is piped socket to socket by withDirectResponses.
+    handOverUpstreamBody(c.env, res)
+    return new Response(null, { status: res.statusCode!, headers: responseHeaders(res.headers) })
   })
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: withDirectResponses(app.fetch), hostname: '127.0.0.1', port: 0 }, () => resolve(s as Server)) as Server

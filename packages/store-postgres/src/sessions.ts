@@ -1,7 +1,7 @@
 import { and, count, desc, eq, gt, isNull, lt, lte, ne, or } from 'drizzle-orm'
-import type { CredentialRotation, Millis, RevocationReason, Session } from '@gatehouse/store'
+import type { CredentialRotation, Millis, RevocationReason, Session, User } from '@gatehouse/store'
 import type { PgDb } from './db.js'
-import { sessions } from './schema.js'
+import { sessions, users } from './schema.js'
 
 type Row = typeof sessions.$inferSelect
 
@@ -18,6 +18,10 @@ export function createSessionOps(db: PgDb) {
   return {
     async createSession(session: Session): Promise<void> {
       await db.insert(sessions).values(session)
+    },
+    async findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null> {
+      const [row] = await db.select({ session: sessions, user: users }).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(eq(sessions.id, id))
+      return row ? { session: toSession(row.session), user: row.user } : null
     },
     async findSession(id: string): Promise<Session | null> {
       const [row] = await db.select().from(sessions).where(eq(sessions.id, id))

@@ -1,7 +1,8 @@
 import { and, count, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
-import type { CredentialRotation, Millis, RevocationReason, Session } from '@gatehouse/store'
+import type { CredentialRotation, Millis, RevocationReason, Session, User } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { sessions } from './schema.js'
+import { SESSION_WITH_USER_SQL, splitJoinedRow, type JoinedRow } from './session-with-user.js'
 
 type Row = typeof sessions.$inferSelect
 
@@ -21,9 +22,17 @@ export function createSessionOps(db: SqliteDb) {
     .where(and(eq(sessions.id, sql.placeholder('id')), isNull(sessions.revokedAt)))
     .prepare()
 
+  // The hot path's one query, on the driver directly: drizzle's row mapping cost more than the
+  // query itself.
+  const withUser = db.$client.prepare(SESSION_WITH_USER_SQL)
+
   return {
     async createSession(session: Session): Promise<void> {
       db.insert(sessions).values(session).run()
+    },
+    async findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null> {
+      const row = withUser.get(id) as JoinedRow | undefined
+      return row === undefined ? null : splitJoinedRow(row)
     },
     async findSession(id: string): Promise<Session | null> {
       const row = byId.get({ id })

@@ -33,6 +33,8 @@ export interface UserStore {
 export interface SessionStore {
   createSession(session: Session): Promise<void>
   findSession(id: string): Promise<Session | null>
+  /** The session and its user in one round trip: the lookup on every authenticated request. */
+  findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null>
   /** Records activity: last seen and the slid idle expiry. No-op on a revoked session. */
   touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis): Promise<void>
   /**

@@ -1,3 +1,4 @@
+import type { ProxyTarget } from '../proxy/path-safety.js'
 import type { Session, User } from '@gatehouse/store'
 
 /** The variables the gateway's middleware sets on the context. */
@@ -10,6 +11,8 @@ export interface AppVariables {
   clearCookie?: boolean
   /** Set by the proxy: how long the upstream took to answer with headers, ms. */
   upstreamMs?: number
+  /** Set by the proxy's path guard: the checked `/api/<name>/<rest>` target. */
+  proxyTarget?: ProxyTarget
 }
 
 export interface AuthContext {

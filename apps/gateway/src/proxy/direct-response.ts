@@ -1,5 +1,4 @@
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
-import { pipeline } from 'node:stream'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { takeUpstreamBody } from './response-body.js'
 
@@ -49,7 +48,12 @@ export function withDirectResponses(fetch: Fetch): Fetch {
     if (body === undefined) return response
     outgoing.writeHead(response.status, response.statusText, nodeHeaders(response.headers))
     // An error on either side destroys both: the client sees a cut-off body, the upstream a reset.
-    pipeline(body, outgoing, () => {})
+    // (By hand rather than stream.pipeline, which makes an AbortController per call.)
+    body.once('error', () => outgoing.destroy())
+    outgoing.once('close', () => {
+      if (!body.readableEnded) body.destroy()
+    })
+    body.pipe(outgoing)
     return RESPONSE_ALREADY_SENT
   }
 }

@@ -115,7 +115,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
   app.all('/:name/*', async (c) => {
     const env = c.env as { incoming?: unknown } | undefined
     const incoming = env?.incoming instanceof IncomingMessage ? env.incoming : undefined
-    const target = parseProxyTarget(rawTarget(c, incoming))
+    // Parsed once, by the guard in front of every route.
+    const target = c.get('proxyTarget') ?? parseProxyTarget(rawTarget(c, incoming))
     const client = clients.get(target.name)
     if (client === undefined) throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such upstream' })
 
@@ -185,7 +186,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
   const pathGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
     const env = c.env as { incoming?: unknown } | undefined
     const raw = rawTarget(c, env?.incoming instanceof IncomingMessage ? env.incoming : undefined)
-    if (targetPath(raw).startsWith('/api/')) parseProxyTarget(raw)
+    if (targetPath(raw).startsWith('/api/')) c.set('proxyTarget', parseProxyTarget(raw))
     await next()
   }
 

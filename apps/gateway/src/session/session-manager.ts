@@ -16,7 +16,7 @@ export interface SessionPolicy {
 /** Last-seen is written at most this often per session, not on every request. */
 export const TOUCH_INTERVAL_MS = 60_000
 
-export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected' | 'no_user'
+export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected'
 
 export type AuthResult =
   | { ok: true; session: Session; user: User; setCookie?: string }
@@ -130,8 +130,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const opened = await open(cookieValue)
       if (opened === null) return { ok: false, failure: 'bad_cookie', clearCookie: true }
       const { payload } = opened
-      const session = await store.findSession(payload.sid)
-      if (session === null) return { ok: false, failure: 'unknown_session', clearCookie: true }
+      const found = await store.findSessionWithUser(payload.sid)
+      if (found === null) return { ok: false, failure: 'unknown_session', clearCookie: true }
+      const { session, user } = found
       if (session.revokedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true }
       const now = clock.now()
       if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) {
@@ -141,6 +142,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         }
         return { ok: false, failure: 'expired', clearCookie: true }
       }
+
+      // Suspension revokes every session; this is the second lock on the same door.
+      if (user.suspendedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true }
 
       const presented = hashCredential(payload.cred)
       const isCurrent = sameHash(session.credentialHash, presented)
@@ -157,9 +161,6 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         }
         return { ok: false, failure: 'reuse_detected', clearCookie: true }
       }
-
-      const user = await store.findUserById(session.userId)
-      if (user === null) return { ok: false, failure: 'no_user', clearCookie: true }
 
       let setCookie: string | undefined
       let current = session

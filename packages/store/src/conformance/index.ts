@@ -67,6 +67,20 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.findSession('missing')).toBeNull()
       })
 
+      it('finds a session together with its user, as stored now', async () => {
+        const u = await store.createUser(newUser({ roles: ['a', 'b'] }))
+        const s = newSession(u.id)
+        await store.createSession(s)
+        expect(await store.findSessionWithUser(s.id)).toEqual({ session: s, user: u })
+        await store.revokeSession(s.id, 'logout', T0 + 1)
+        const suspended = await store.updateUser(u.id, { suspendedAt: T0 + 2, roles: ['c'] }, T0 + 2)
+        expect(await store.findSessionWithUser(s.id)).toEqual({
+          session: { ...s, revokedAt: T0 + 1, revokedReason: 'logout' },
+          user: suspended,
+        })
+        expect(await store.findSessionWithUser('missing')).toBeNull()
+      })
+
       it('touch slides idle expiry, but not on a revoked session', async () => {
         const u = await store.createUser(newUser())
         const s = newSession(u.id)

@@ -1,0 +1,66 @@
+import type { RevocationReason, Session, User } from '@gatehouse/store'
+
+export const SESSION_WITH_USER_SQL = `
+SELECT s.id, s.user_id, s.credential_hash, s.previous_credential_hash, s.credential_rotated_at,
+       s.device_name, s.user_agent, s.client_ip, s.created_at, s.last_seen_at, s.idle_expires_at,
+       s.absolute_expires_at, s.revoked_at, s.revoked_reason,
+       u.username AS u_username, u.password_hash AS u_password_hash, u.roles AS u_roles,
+       u.suspended_at AS u_suspended_at, u.password_changed_at AS u_password_changed_at,
+       u.created_at AS u_created_at, u.updated_at AS u_updated_at
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.id = ?`
+
+export interface JoinedRow {
+  id: string
+  user_id: string
+  credential_hash: string
+  previous_credential_hash: string | null
+  credential_rotated_at: number
+  device_name: string
+  user_agent: string
+  client_ip: string
+  created_at: number
+  last_seen_at: number
+  idle_expires_at: number
+  absolute_expires_at: number
+  revoked_at: number | null
+  revoked_reason: string | null
+  u_username: string
+  u_password_hash: string
+  u_roles: string
+  u_suspended_at: number | null
+  u_password_changed_at: number
+  u_created_at: number
+  u_updated_at: number
+}
+
+export function splitJoinedRow(r: JoinedRow): { session: Session; user: User } {
+  return {
+    session: {
+      id: r.id,
+      userId: r.user_id,
+      credentialHash: r.credential_hash,
+      previousCredentialHash: r.previous_credential_hash,
+      credentialRotatedAt: r.credential_rotated_at,
+      deviceName: r.device_name,
+      userAgent: r.user_agent,
+      clientIp: r.client_ip,
+      createdAt: r.created_at,
+      lastSeenAt: r.last_seen_at,
+      idleExpiresAt: r.idle_expires_at,
+      absoluteExpiresAt: r.absolute_expires_at,
+      revokedAt: r.revoked_at,
+      revokedReason: r.revoked_reason as RevocationReason | null,
+    },
+    user: {
+      id: r.user_id,
+      username: r.u_username,
+      passwordHash: r.u_password_hash,
+      roles: JSON.parse(r.u_roles) as string[],
+      suspendedAt: r.u_suspended_at,
+      passwordChangedAt: r.u_password_changed_at,
+      createdAt: r.u_created_at,
+      updatedAt: r.u_updated_at,
+    },
+  }
+}
