@@ -32,6 +32,8 @@ export async function startBareProxy(upstreamUrl: string): Promise<{ server: Ser
   const client = createUpstreamClient(upstreamUrl)
   const prefix = '/api/bench'
   const app = new Hono()
+  // A client gone mid-request (autocannon stopping a round) is not worth a stack trace.
+  app.onError((error) => new Response(null, { status: (error as { code?: string }).code === 'ERR_CLIENT_GONE' ? 499 : 502 }))
   app.all(`${prefix}/*`, async (c) => {
     const { incoming, outgoing } = c.env as { incoming: IncomingMessage; outgoing: ServerResponse }
     const length = incoming.headers['content-length']
