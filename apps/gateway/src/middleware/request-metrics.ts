@@ -4,13 +4,27 @@ import { routeClass, type Metrics } from '../metrics/metrics.js'
 
 /** Counts every answer by route class and status, and times the gateway's own share of it. */
 export function requestMetrics(metrics: Metrics) {
+  // Labelled children looked up once per (class, status), not hashed from an object per request.
+  const counters = new Map<string, { inc(): void }>()
+  const histograms = new Map<string, { observe(value: number): void }>()
+  const counter = (cls: string, status: number) => {
+    const key = `${cls} ${status}`
+    let child = counters.get(key)
+    if (child === undefined) counters.set(key, (child = metrics.requests.labels(cls, String(status))))
+    return child
+  }
+  const histogram = (cls: string) => {
+    let child = histograms.get(cls)
+    if (child === undefined) histograms.set(cls, (child = metrics.gatewayDuration.labels(cls)))
+    return child
+  }
   return createMiddleware<AppEnv>(async (c, next) => {
     const started = performance.now()
     await next()
     const cls = routeClass(c.req.path)
-    metrics.requests.inc({ route_class: cls, status: String(c.res.status) })
+    counter(cls, c.res.status).inc()
     // For proxied calls the upstream's wait is its own histogram; what is left is ours.
     const upstreamMs = c.get('upstreamMs') ?? 0
-    metrics.gatewayDuration.observe({ route_class: cls }, Math.max(0, performance.now() - started - upstreamMs) / 1000)
+    histogram(cls).observe(Math.max(0, performance.now() - started - upstreamMs) / 1000)
   })
 }

@@ -1,7 +1,7 @@
-import { getCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import { GatewayError } from '../errors.js'
 import type { AppEnv } from '../http/app-env.js'
+import { readCookie } from '../http/read-cookie.js'
 import type { SessionManager } from '../session/session-manager.js'
 
 /**
@@ -11,7 +11,7 @@ import type { SessionManager } from '../session/session-manager.js'
  */
 export function sessionMiddleware(sessions: SessionManager) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const value = getCookie(c, sessions.cookie.name)
+    const value = readCookie(c.req.header('cookie'), sessions.cookie.name)
     const result = await sessions.authenticate(value, { clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null })
     if (result.ok) {
       c.set('auth', { session: result.session, user: result.user })
