@@ -4,6 +4,7 @@ import { createAuditOps } from './audit.js'
 import { migrateSqlite } from './migrate.js'
 import { openSqlite } from './open.js'
 import { withStoreErrors } from './sqlite-errors.js'
+import { withSessionLookupCache } from './session-lookup-cache.js'
 import { createRateLimitOps } from './rate-limits.js'
 import { createRefreshTokenOps } from './refresh-tokens.js'
 import { createSessionOps } from './sessions.js'
@@ -23,7 +24,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const { db, client } = openSqlite(options.path)
   if (options.migrate ?? true) migrateSqlite(db)
   let closed = false
-  const ops = withStoreErrors({
+  const ops = withStoreErrors(withSessionLookupCache({
     ...createUserOps(db),
     ...createSessionOps(db),
     ...createAuditOps(db),
@@ -33,7 +34,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async ping() {
       db.get(sql`select 1`)
     },
-  })
+  }, client))
   return {
     dialect: 'sqlite',
     path: options.path,
