@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { cleanUpNow } from './cleanup.js'
 import { formatDelta } from './profile-summary.js'
 import { formatReport } from './report.js'
 import { runBench } from './run.js'
@@ -30,6 +31,15 @@ async function main(): Promise<void> {
   const out = values.out === undefined ? resolve(REPO_ROOT, 'bench-results.json') : resolve(values.out)
   const profileDir = values.profile ? resolve(values['profile-dir'] ?? resolve(REPO_ROOT, '.artifacts/bench')) : undefined
 
+  // Ctrl-C would end the process without a `finally`: stop the servers, the Postgres cluster
+  // included, and delete the temp dirs first (a second Ctrl-C ends it at once).
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench: ${signal}: stopping the servers\n`)
+      setTimeout(() => process.exit(code), 15_000).unref()
+      void cleanUpNow().finally(() => process.exit(code))
+    })
+  }
   const results = await runBench({
     settings: values.quick ? QUICK : FULL,
     ...(profileDir === undefined ? {} : { profileDir }),

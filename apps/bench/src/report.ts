@@ -5,26 +5,57 @@ const num = (n: number) => Math.round(n).toLocaleString('en-US')
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   '))
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ').trimEnd())
 }
 
 export function formatReport(r: BenchResults): string {
   const h = r.hotPath
   const s = r.settings
+  const pg = h.gatewayPostgres
+  const info = h.postgres
+  // The Postgres row adds two columns: its ratio to the SQLite gateway, and the Postgres server's CPU.
+  const extra = (cells: string[]) => (pg === undefined ? [] : cells)
+  const pgLines =
+    info.skipReason !== undefined
+      ? [`gateway (Postgres): skipped, ${info.skipReason}`]
+      : pg === undefined
+        ? []
+        : [
+            `gateway on ${info.server} / on SQLite: ${h.gatewayPostgresToSqlite?.toFixed(3)} req/s, p99 ${pg.p99Ms.toFixed(2)} vs ${h.gateway.p99Ms.toFixed(2)} ms; ` +
+              (pg.postgresCpuUsPerRequest === null
+                ? 'the Postgres server CPU could not be read'
+                : `CPU per request, gateway + Postgres server / SQLite gateway: ${(pg.cpuUsPerRequest + pg.postgresCpuUsPerRequest).toFixed(0)} / ${h.gateway.cpuUsPerRequest.toFixed(0)} µs = ${h.cpuGatewayPostgresToSqlite?.toFixed(3)}`),
+          ]
   const lines = [
     '',
     `Gatehouse bench (${s.mode}): ${s.connections} connections, pipelining 1, median of ${s.rounds} x ${s.roundS} s per target`,
     `${r.machine.cpuModel}, ${r.machine.cores} cores, ${mb(r.machine.memoryBytes)}, node ${r.machine.node}`,
     '',
     ...table([
-      ['target', 'req/s', 'p50 ms', 'p99 ms', 'vs bare', 'vs direct', 'server CPU µs/req'],
-      ['direct (upstream)', num(h.direct.rps), h.direct.p50Ms.toFixed(2), h.direct.p99Ms.toFixed(2), '', '', h.direct.cpuUsPerRequest.toFixed(0)],
-      ['bare Hono proxy', num(h.bare.rps), h.bare.p50Ms.toFixed(2), h.bare.p99Ms.toFixed(2), '', (h.bare.rps / h.direct.rps).toFixed(3), h.bare.cpuUsPerRequest.toFixed(0)],
-      ['gateway', num(h.gateway.rps), h.gateway.p50Ms.toFixed(2), h.gateway.p99Ms.toFixed(2), h.gatewayToBare.toFixed(3), h.gatewayToDirect.toFixed(3), h.gateway.cpuUsPerRequest.toFixed(0)],
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'vs bare', 'vs direct', ...extra(['vs gateway']), 'server CPU µs/req', ...extra(['+ Postgres µs/req'])],
+      ['direct (upstream)', num(h.direct.rps), h.direct.p50Ms.toFixed(2), h.direct.p99Ms.toFixed(2), '', '', ...extra(['']), h.direct.cpuUsPerRequest.toFixed(0), ...extra([''])],
+      ['bare Hono proxy', num(h.bare.rps), h.bare.p50Ms.toFixed(2), h.bare.p99Ms.toFixed(2), '', (h.bare.rps / h.direct.rps).toFixed(3), ...extra(['']), h.bare.cpuUsPerRequest.toFixed(0), ...extra([''])],
+      ['gateway', num(h.gateway.rps), h.gateway.p50Ms.toFixed(2), h.gateway.p99Ms.toFixed(2), h.gatewayToBare.toFixed(3), h.gatewayToDirect.toFixed(3), ...extra(['']), h.gateway.cpuUsPerRequest.toFixed(0), ...extra([''])],
+      ...(pg === undefined
+        ? []
+        : [
+            [
+              'gateway (Postgres)',
+              num(pg.rps),
+              pg.p50Ms.toFixed(2),
+              pg.p99Ms.toFixed(2),
+              (h.gatewayPostgresToBare ?? Number.NaN).toFixed(3),
+              (pg.rps / h.direct.rps).toFixed(3),
+              (h.gatewayPostgresToSqlite ?? Number.NaN).toFixed(3),
+              pg.cpuUsPerRequest.toFixed(0),
+              pg.postgresCpuUsPerRequest === null ? '?' : pg.postgresCpuUsPerRequest.toFixed(0),
+            ],
+          ]),
     ]),
     '',
     `goal: gateway/bare >= ${h.goal.minRatio} (${h.gatewayToBare.toFixed(3)}) and p99 <= bare + ${h.goal.maxP99OverBareMs} ms (${h.p99OverBareMs >= 0 ? '+' : ''}${h.p99OverBareMs.toFixed(2)} ms): ${h.goal.met ? 'MET' : 'NOT MET'}`,
     `CPU per request, gateway / bare proxy: ${h.cpuGatewayToBare.toFixed(3)} (the throughput ratio's inverse when both are CPU-bound; unaffected by other load)`,
+    ...pgLines,
     '',
     `login (POST /auth/login over HTTP, ${num(r.login.logins)} logins, ${r.login.connections} at a time, argon2id-bound): ${r.login.loginsPerSecond.toFixed(1)} logins/s, p50 ${r.login.p50Ms.toFixed(1)} ms, p99 ${r.login.p99Ms.toFixed(1)} ms`,
     `session validation (GET /auth/session): ${num(r.sessionValidation.small.rps)} req/s with ${num(r.sessionValidation.small.sessionsInStore)} sessions, ${num(r.sessionValidation.large.rps)} req/s with ${num(r.sessionValidation.large.sessionsInStore)}: ratio ${r.sessionValidation.largeToSmall.toFixed(3)} (p99 ${r.sessionValidation.small.p99Ms.toFixed(2)} -> ${r.sessionValidation.large.p99Ms.toFixed(2)} ms)`,

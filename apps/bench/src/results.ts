@@ -3,6 +3,12 @@ import type { Machine } from './machine.js'
 import type { ProfileDelta, ProfileEntry } from './profile-summary.js'
 import type { Settings } from './settings.js'
 
+export type HotPathRound = LoadResult & {
+  cpuUsPerRequest: number
+  /** The Postgres cluster's CPU per answered request, µs (Postgres target only, where /proc tells). */
+  databaseCpuUsPerRequest?: number
+}
+
 export interface TargetStats {
   /** Medians over the rounds. */
   rps: number
@@ -10,8 +16,24 @@ export interface TargetStats {
   p99Ms: number
   /** CPU time (user + system) of the target's own process per answered request, µs. */
   cpuUsPerRequest: number
-  rounds: Array<LoadResult & { cpuUsPerRequest: number }>
+  rounds: HotPathRound[]
 }
+
+/** The gateway on Postgres: its own process's CPU above, the database server's here (null where /proc cannot tell). */
+export interface PostgresTargetStats extends TargetStats {
+  postgresCpuUsPerRequest: number | null
+}
+
+/** The throwaway Postgres cluster of the gateway (Postgres) row, or why there is no such row. */
+export type PostgresInfo =
+  | { skipReason: string }
+  | {
+      skipReason?: undefined
+      /** e.g. "PostgreSQL 15.14 (Debian 15.14-0+deb12u1)" */
+      server: string
+      /** Sessions (those of the hot path's logins) copied from the SQLite store, with their users. */
+      sessions: number
+    }
 
 export const GOAL = { minRatio: 0.85, maxP99OverBareMs: 1 } as const
 
@@ -26,6 +48,14 @@ export interface HotPathResults {
   /** Gateway p99 minus bare-proxy p99 (medians), ms. */
   p99OverBareMs: number
   goal: typeof GOAL & { met: boolean }
+  /** The same gateway on a throwaway Postgres cluster; absent when `postgres.skipReason` says why. */
+  gatewayPostgres?: PostgresTargetStats
+  gatewayPostgresToBare?: number
+  /** Postgres gateway req/s over SQLite gateway req/s. */
+  gatewayPostgresToSqlite?: number
+  /** (Postgres gateway + Postgres server) CPU per request over the SQLite gateway's (SQLite runs inside it). */
+  cpuGatewayPostgresToSqlite?: number | null
+  postgres: PostgresInfo
 }
 
 /** The set-up logins of the hot path's users, over HTTP: bounded by argon2id by design. */

@@ -4,18 +4,22 @@ import { join } from 'node:path'
 import { openSqlite } from '@gatehouse/store-sqlite'
 import type { GatewayConfig } from '../../gateway/src/config/config.js'
 import { startChild, type ServerChild } from './child-process.js'
+import { atCleanup } from './cleanup.js'
 import { getOk } from './http-client.js'
 import { machineInfo } from './machine.js'
-import { measureHotPath } from './phases/hot-path.js'
+import { measureHotPath, type HotPathTarget } from './phases/hot-path.js'
 import { logInUsers } from './phases/logins.js'
 import { measureMemory } from './phases/memory.js'
 import { measureValidation } from './phases/session-validation.js'
 import { measureStreams } from './phases/stream.js'
 import { profileHotPath } from './phases/profile.js'
-import type { BenchResults, ProfileResults } from './results.js'
-import { benchPasswordHash, configOf, copyDatabase, dbPath, gatewayEnv, insertFillerSessions, insertSessionsWithCookies, seedUsers } from './seed.js'
+import { startPostgres, type BenchPostgres } from './postgres.js'
+import type { BenchResults, PostgresInfo, ProfileResults } from './results.js'
+import { benchPasswordHash, configOf, copyUsersAndSessions, copyDatabase, dbPath, gatewayEnv, insertFillerSessions, insertSessionsWithCookies, seedUsers } from './seed.js'
 import type { Settings } from './settings.js'
 import { round } from './stats.js'
+
+type PostgresSetup = { skipReason: string } | { skipReason?: undefined; postgres: BenchPostgres; sessions: number; gateway: ServerChild }
 
 export interface RunOptions {
   settings: Settings
@@ -26,11 +30,12 @@ export interface RunOptions {
 
 export const METHOD = [
   'Every server runs in its own child process (forked under tsx, like `pnpm bench`); autocannon runs in the parent, which does nothing else while it measures.',
-  "Targets: direct = the node:http JSON upstream; bare = a bare Hono proxy on the gateway's createUpstreamClient and direct-response piping, no sessions or JWTs; gateway = startGateway() on a SQLite file.",
+  "Targets: direct = the node:http JSON upstream; bare = a bare Hono proxy on the gateway's createUpstreamClient and direct-response piping, no sessions or JWTs; gateway = startGateway() on a SQLite file; gateway (Postgres) = the same startGateway() and settings with DATABASE_URL on a throwaway local Postgres cluster (store-postgres's test harness: fsync off, over TCP with SCRAM, the gateway's default pool).",
+  'The Postgres gateway serves the same users and cookies: after the logins, users and sessions are copied from the SQLite store through the stores\' createUser/createSession (both gateways seal cookies with the same secret). The row is skipped, with the reason in hotPath.postgres.skipReason, when no Postgres can be started.',
   'Load: autocannon, pipelining 1; latencies from its per-response times (sub-millisecond), 2xx only; any non-2xx or error aborts the run.',
   'Hot path: GET /api/bench/items/42 spread over one cookie per logged-in user, each of the 50 connections cycling through its own 20 of the 1,000 cookies; direct and bare get the same requests.',
-  'Server CPU µs/req: process.cpuUsage() of the target\'s own process (over IPC) around each run, divided by the answers; unlike req/s it barely moves when other work shares the cores.',
-  'Rounds: a warm-up per target, then each round runs every target once, starting one target later than the round before; the table shows medians over rounds.',
+  'Server CPU µs/req: process.cpuUsage() of the target\'s own process (over IPC) around each run, divided by the answers; unlike req/s it barely moves when other work shares the cores. For the Postgres gateway, the cluster\'s CPU (postmaster, backends and reaped backends, from /proc, 10 ms ticks) is counted separately; SQLite runs inside the gateway\'s process.',
+  'Rounds: a warm-up per target (each gateway first gets every cookie once: a session\'s first request unseals its cookie and mints a JWT), then each round runs every target once, starting one target later than the round before; the table shows medians over rounds.',
   'Users share one precomputed argon2id hash and are created through the store; each logs in with POST /auth/login over HTTP, 4 at a time: that is the login throughput.',
   'GATEHOUSE_ROTATE_EVERY is 86400 s for the bench, so no cookie is rotated (no Set-Cookie to follow) during a run.',
   'Session validation: GET /auth/session over the same cookies against the gateway (only the logged-in sessions in its store) and a second gateway on a copy of that store plus filler sessions inserted straight into SQLite in one transaction, alternating round by round.',
@@ -73,6 +78,12 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
     dirs.push(dir)
     return dir
   }
+  let postgres: BenchPostgres | undefined
+  const cleanUp = atCleanup(async () => {
+    await Promise.all(children.map((c) => c.stop()))
+    await postgres?.stop()
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
   try {
     log('starting the upstream, the bare proxy and the gateway')
     const { upstream, bare, gateway, config, users, passwordHash } = await phase('start', async () => {
@@ -93,8 +104,43 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
     await getOk(`${bare.url}/api/bench/items/42`)
     await getOk(`${gateway.url}/api/bench/items/42`, { cookie: cookies[0]! })
 
+    log('a throwaway Postgres cluster with a copy of the users and sessions, and a gateway on it')
+    const pg = await phase('postgresStart', async (): Promise<PostgresSetup> => {
+      const started = await startPostgres('gatehouse_bench')
+      if (started.skipReason !== undefined) return started
+      postgres = started.postgres
+      const dir = tempDir()
+      const env = { ...gatewayEnv(dir, upstream.url), DATABASE_URL: postgres.url }
+      const sessions = await copyUsersAndSessions(config, configOf(env, dir), users)
+      return { postgres, sessions, gateway: await child({ role: 'gateway', env, dir }) }
+    })
+    let postgresTarget: HotPathTarget | undefined
+    if (pg.skipReason !== undefined) log(`no gateway (Postgres) row: ${pg.skipReason}`)
+    else {
+      await getOk(`${pg.gateway.url}/api/bench/items/42`, { cookie: cookies[0]! })
+      postgresTarget = { child: pg.gateway, cookies, databaseCpuUs: pg.postgres.cpuUs }
+    }
+    const postgresInfo: PostgresInfo = pg.skipReason !== undefined ? { skipReason: pg.skipReason } : { server: pg.postgres.server, sessions: pg.sessions }
+
     log(`hot path: ${s.connections} connections, ${s.rounds} rounds x ${s.roundS} s per target`)
-    const hotPath = await phase('hotPath', () => measureHotPath({ direct: upstream, bare, gateway }, cookies, s, log))
+    const hotPath = await phase('hotPath', async () => ({
+      ...(await measureHotPath(
+        {
+          direct: { child: upstream, cookies },
+          bare: { child: bare, cookies },
+          gateway: { child: gateway, cookies },
+          ...(postgresTarget === undefined ? {} : { gatewayPostgres: postgresTarget }),
+        },
+        s,
+        log,
+      )),
+      postgres: postgresInfo,
+    }))
+    if (pg.skipReason === undefined) {
+      // Nothing else uses them: their memory and CPU go back to the other phases.
+      await pg.gateway.stop()
+      await pg.postgres.stop()
+    }
     let profile: ProfileResults | undefined
     if (profileDir !== undefined) {
       log(`profiling the gateway and the bare proxy under the same load, ${s.profileS} s each`)
@@ -159,7 +205,6 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
       ...(profile === undefined ? {} : { profile }),
     }
   } finally {
-    await Promise.all(children.map((c) => c.stop()))
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+    await cleanUp()
   }
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { User } from '@gatehouse/store'
-import { createSqliteStore, openSqlite } from '@gatehouse/store-sqlite'
+import { openSqlite } from '@gatehouse/store-sqlite'
 import { createPasswordHasher } from '../../gateway/src/auth/passwords.js'
 import type { GatewayConfig } from '../../gateway/src/config/config.js'
 import { loadConfig } from '../../gateway/src/config/env.js'
+import { openStore } from '../../gateway/src/open-store.js'
 import { createSessionCookie } from '../../gateway/src/session/cookie.js'
 import { hashCredential, newCredential, newSessionId } from '../../gateway/src/session/credential.js'
 import { ironSeal } from './fast-seal.js'
@@ -50,7 +51,7 @@ export function configOf(env: Record<string, string>, dir: string): GatewayConfi
 }
 
 export function dbPath(config: GatewayConfig): string {
-  if (config.database.kind !== 'sqlite') throw new Error('the bench runs on SQLite')
+  if (config.database.kind !== 'sqlite') throw new Error('only the hot path runs a gateway on Postgres')
   return config.database.path
 }
 
@@ -59,9 +60,9 @@ export function benchPasswordHash(): Promise<string> {
   return createPasswordHasher().hash(PASSWORD)
 }
 
-/** Creates (and migrates) the store and `count` users `<prefix><n>` straight through it. */
+/** Creates (and migrates) the store, SQLite or Postgres as the gateway would, and `count` users `<prefix><n>` straight through it. */
 export async function seedUsers(config: GatewayConfig, prefix: string, count: number, passwordHash: string): Promise<User[]> {
-  const store = createSqliteStore({ path: dbPath(config) })
+  const store = await openStore(config.database)
   try {
     const users: User[] = []
     for (let i = 0; i < count; i++) {
@@ -71,6 +72,44 @@ export async function seedUsers(config: GatewayConfig, prefix: string, count: nu
   } finally {
     await store.close()
   }
+}
+
+/** `work` over `items`, `width` at a time (a Postgres pool's worth of round trips in flight). */
+async function inBatches<T>(items: readonly T[], width: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < items.length; start += width) await Promise.all(items.slice(start, start + width).map(work))
+}
+
+/**
+ * Copies the users (same ids, names and hash) and the live sessions of a SQLite gateway's store
+ * into another store through the stores' own createUser/createSession: the cookies its users got
+ * at login then work on a gateway of that store too, since both seal with the same secret.
+ * Returns the number of sessions copied.
+ */
+export async function copyUsersAndSessions(from: GatewayConfig, to: GatewayConfig, users: readonly User[]): Promise<number> {
+  const { client } = openSqlite(dbPath(from))
+  let ids: string[]
+  try {
+    ids = (client.prepare('SELECT id FROM sessions WHERE revoked_at IS NULL ORDER BY id').all() as Array<{ id: string }>).map((row) => row.id)
+  } finally {
+    client.close()
+  }
+  const source = await openStore(from.database, { migrate: false })
+  try {
+    const target = await openStore(to.database)
+    try {
+      await inBatches(users, 10, (u) => target.createUser({ id: u.id, username: u.username, passwordHash: u.passwordHash, roles: u.roles, createdAt: u.createdAt }))
+      await inBatches(ids, 10, async (id) => {
+        const session = await source.findSession(id)
+        if (session === null) throw new Error(`session ${id} went away while the bench copied it`)
+        await target.createSession(session)
+      })
+    } finally {
+      await target.close()
+    }
+  } finally {
+    await source.close()
+  }
+  return ids.length
 }
 
 const SESSION_COLUMNS = `id, user_id, credential_hash, previous_credential_hash, credential_rotated_at, device_name,

@@ -78,6 +78,30 @@ describe('pnpm bench --quick', () => {
         'profile.deltaFunctions.0.gatewayUs',
       ]),
     ).toEqual([])
+    // The Postgres row: numbers, or (only outside CI) the reason there is none.
+    const postgres = (results.hotPath as { postgres: { skipReason?: unknown; server?: unknown } }).postgres
+    if (process.env.CI === 'true' || process.env.CI === '1') expect(postgres.skipReason, 'Postgres is required under CI').toBeUndefined()
+    if (postgres.skipReason === undefined) {
+      expect(typeof postgres.server).toBe('string')
+      expect(
+        notNumbers(results, [
+          ...target('gatewayPostgres'),
+          'hotPath.gatewayPostgres.cpuUsPerRequest',
+          'hotPath.gatewayPostgresToBare',
+          'hotPath.gatewayPostgresToSqlite',
+          'hotPath.postgres.sessions',
+          // The Postgres server's CPU comes from /proc.
+          ...(process.platform === 'linux' ? ['hotPath.gatewayPostgres.postgresCpuUsPerRequest', 'hotPath.cpuGatewayPostgresToSqlite'] : []),
+        ]),
+      ).toEqual([])
+      expect(run.stdout).toMatch(/^gateway \(Postgres\) +[\d,]+ /m)
+    } else {
+      expect(typeof postgres.skipReason).toBe('string')
+      expect(postgres.skipReason).not.toBe('')
+      expect(results.hotPath).not.toHaveProperty('gatewayPostgres')
+      expect(run.stderr).toContain(`no gateway (Postgres) row: ${String(postgres.skipReason)}`)
+    }
+
     const r = results as {
       machine: { cpuModel: unknown; node: unknown }
       hotPath: { goal: { met: unknown } }
