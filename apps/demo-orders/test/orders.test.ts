@@ -1,56 +1,26 @@
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createVerifier } from '@gatehouse/verify'
-import { ORIGIN } from '../../gateway/test/helpers.js'
 import { selfSignedToken, tamperedToken, unsignedToken } from '../../gateway/test/forged-tokens.js'
-import { json, rawRequest, startProxyGateway, startUpstream, type ProxyGateway, type TestUpstream } from '../../gateway/test/proxy-helpers.js'
+import { json, rawRequest, type ProxyGateway, type TestUpstream } from '../../gateway/test/proxy-helpers.js'
+import { startServiceBehindGateway, type ServiceBehindGateway } from '../../gateway/test/service-behind-gateway.js'
 import { createOrdersApp } from '../src/app.js'
 
-let orders: Server
-let ordersUrl: string
-let app: ReturnType<typeof createOrdersApp> | undefined
-/** Every Authorization header the orders service received, in order. */
-const received: (string | undefined)[] = []
-let profile: TestUpstream
+let stack: ServiceBehindGateway
 let gw: ProxyGateway
+let ordersUrl: string
+let received: (string | undefined)[]
+let profile: TestUpstream
 let alice: string
 let bob: string
 let root: string
 
 beforeAll(async () => {
-  // The service needs the gateway's URL (JWKS) and the gateway needs the service's: listen first.
-  orders = serve({
-    hostname: '127.0.0.1',
-    port: 0,
-    fetch: (request, env) => {
-      received.push(request.headers.get('authorization') ?? undefined)
-      return app!.fetch(request, env)
-    },
-  }) as Server
-  await new Promise((resolve) => orders.once('listening', resolve))
-  ordersUrl = `http://127.0.0.1:${(orders.address() as AddressInfo).port}`
-  // A second upstream, only to obtain a genuine token minted for another audience.
-  profile = await startUpstream((req, res) => {
-    req.resume()
-    res.end('{}')
-  })
-  gw = await startProxyGateway({
-    upstreams: { orders: ordersUrl, profile: profile.url },
-    routes: [{ upstream: 'orders', pathPrefix: '/admin', roles: ['admin'] }],
-  })
-  app = createOrdersApp({ verifier: createVerifier({ issuer: ORIGIN, audience: 'orders', jwksUrl: `${gw.url}/.well-known/jwks.json` }) })
+  stack = await startServiceBehindGateway({ name: 'orders', otherName: 'profile', createApp: (verifier) => createOrdersApp({ verifier }) })
+  ;({ gw, serviceUrl: ordersUrl, received, other: profile } = stack)
   alice = await gw.login('alice')
   bob = await gw.login('bob')
   root = await gw.login('root', ['user', 'admin'])
 })
-afterAll(async () => {
-  await gw.close(0)
-  await profile.close()
-  orders.closeAllConnections()
-  await new Promise((resolve) => orders.close(resolve))
-})
+afterAll(() => stack.close())
 
 const viaGateway = (path: string, cookie: string, init: { method?: string; body?: unknown } = {}) =>
   rawRequest(gw.url, `/api/orders${path}`, {

@@ -1,54 +1,25 @@
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createVerifier } from '@gatehouse/verify'
 import { selfSignedToken, tamperedToken, unsignedToken } from '../../gateway/test/forged-tokens.js'
 import { ORIGIN } from '../../gateway/test/helpers.js'
-import { json, rawRequest, startProxyGateway, startUpstream, type ProxyGateway, type TestUpstream } from '../../gateway/test/proxy-helpers.js'
+import { json, rawRequest, type ProxyGateway, type TestUpstream } from '../../gateway/test/proxy-helpers.js'
+import { startServiceBehindGateway, type ServiceBehindGateway } from '../../gateway/test/service-behind-gateway.js'
 import { createProfileApp } from '../src/app.js'
 
-let profile: Server
-let profileUrl: string
-let app: ReturnType<typeof createProfileApp> | undefined
-/** Every Authorization header the profile service received, in order. */
-const received: (string | undefined)[] = []
-let orders: TestUpstream
+let stack: ServiceBehindGateway
 let gw: ProxyGateway
+let profileUrl: string
+let received: (string | undefined)[]
+let orders: TestUpstream
 let alice: string
 let root: string
 
 beforeAll(async () => {
-  // The service needs the gateway's URL (JWKS) and the gateway needs the service's: listen first.
-  profile = serve({
-    hostname: '127.0.0.1',
-    port: 0,
-    fetch: (request, env) => {
-      received.push(request.headers.get('authorization') ?? undefined)
-      return app!.fetch(request, env)
-    },
-  }) as Server
-  await new Promise((resolve) => profile.once('listening', resolve))
-  profileUrl = `http://127.0.0.1:${(profile.address() as AddressInfo).port}`
-  // A second upstream, only to obtain a genuine token minted for another audience.
-  orders = await startUpstream((req, res) => {
-    req.resume()
-    res.end('{}')
-  })
-  gw = await startProxyGateway({
-    upstreams: { profile: profileUrl, orders: orders.url },
-    routes: [{ upstream: 'profile', pathPrefix: '/admin', roles: ['admin'] }],
-  })
-  app = createProfileApp({ verifier: createVerifier({ issuer: ORIGIN, audience: 'profile', jwksUrl: `${gw.url}/.well-known/jwks.json` }) })
+  stack = await startServiceBehindGateway({ name: 'profile', otherName: 'orders', createApp: (verifier) => createProfileApp({ verifier }) })
+  ;({ gw, serviceUrl: profileUrl, received, other: orders } = stack)
   alice = await gw.login('alice', ['user', 'beta'])
   root = await gw.login('root', ['user', 'admin'])
 })
-afterAll(async () => {
-  await gw.close(0)
-  await orders.close()
-  profile.closeAllConnections()
-  await new Promise((resolve) => profile.close(resolve))
-})
+afterAll(() => stack.close())
 
 const viaGateway = (path: string, cookie: string) => rawRequest(gw.url, `/api/profile${path}`, { headers: { cookie } })
 const direct = (path: string, token?: string) => rawRequest(profileUrl, path, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
