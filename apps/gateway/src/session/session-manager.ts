@@ -36,7 +36,6 @@ export interface SessionManager {
   revokeAllOfUser(userId: string, reason: RevocationReason, origin: AuditOrigin & { exceptSessionId?: string }): Promise<string[]>
   /** Ends every session past its expiry (reason 'expired', audited); returns how many. */
   expireDue(): Promise<number>
-  expiresAt(session: Session): number
   /** Drops what is cached in memory for sessions that ended elsewhere (another gateway, the CLI). */
   forget(sessionIds: string[]): void
   /** Whether this sealed cookie value is held opened in memory (for tests of invalidation). */
@@ -74,7 +73,6 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return opened
   }
 
-  const expiresAt = (s: Session) => Math.min(s.idleExpiresAt, s.absoluteExpiresAt)
   const setCookieFor = async (payload: CookiePayload, s: Session, now: number) =>
     cookie.serialize(await cookie.seal(payload), (s.absoluteExpiresAt - now) / 1000)
 
@@ -88,7 +86,6 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
   return {
     cookie,
-    expiresAt,
     revoke,
     forget(ids) {
       unsealed.forgetSessions(ids)

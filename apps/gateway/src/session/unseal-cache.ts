@@ -53,9 +53,6 @@ export function createUnsealCache(max: number) {
     has(value: string): boolean {
       return byValue.has(value)
     },
-    get size() {
-      return byValue.size
-    },
   }
 }
 
