@@ -1,5 +1,5 @@
-import { and, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm'
-import { reserve, type Millis, type RateLimitRequest, type RateLimitState, type RateLimitStore, type Reservation } from '@gatehouse/store'
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import { afterRelease, reserve, type Millis, type RateLimitRequest, type RateLimitState, type RateLimitStore, type Reservation } from '@gatehouse/store'
 import type { PgDb } from './db.js'
 import { rateLimits } from './schema.js'
 
@@ -46,11 +46,12 @@ export function createRateLimitOps(db: PgDb): RateLimitStore {
         if (attempt >= 5) throw new Error('rate limit rows kept disappearing under reserveAttempt')
       }
     },
-    async releaseAttempt(key: string) {
-      await db
-        .update(rateLimits)
-        .set({ failures: sql`${rateLimits.failures} - 1` })
-        .where(and(eq(rateLimits.key, key), gt(rateLimits.failures, 0)))
+    async releaseAttempt({ key, policy }: RateLimitRequest, now: Millis) {
+      await db.transaction(async (tx) => {
+        const [row] = await tx.select().from(rateLimits).where(eq(rateLimits.key, key)).for('update')
+        const next = afterRelease(row ?? null, now, policy)
+        if (next !== null) await tx.update(rateLimits).set(next).where(eq(rateLimits.key, key))
+      })
     },
     async markRateLimitKey(key: string, now: Millis, keepUntil: Millis) {
       const row = { ...emptyRow(key, now), lockedUntil: keepUntil }

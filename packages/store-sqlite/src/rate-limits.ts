@@ -1,5 +1,5 @@
-import { and, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm'
-import { reserve, type Millis, type RateLimitRequest, type RateLimitState, type RateLimitStore, type Reservation } from '@gatehouse/store'
+import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm'
+import { afterRelease, reserve, type Millis, type RateLimitRequest, type RateLimitState, type RateLimitStore, type Reservation } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { rateLimits } from './schema.js'
 
@@ -23,11 +23,14 @@ export function createRateLimitOps(db: SqliteDb): RateLimitStore {
         { behavior: 'immediate' },
       )
     },
-    async releaseAttempt(key: string) {
-      db.update(rateLimits)
-        .set({ failures: sql`${rateLimits.failures} - 1` })
-        .where(and(eq(rateLimits.key, key), gt(rateLimits.failures, 0)))
-        .run()
+    async releaseAttempt({ key, policy }: RateLimitRequest, now: Millis) {
+      db.transaction(
+        (tx) => {
+          const next = afterRelease(tx.select().from(rateLimits).where(eq(rateLimits.key, key)).get() ?? null, now, policy)
+          if (next !== null) tx.update(rateLimits).set(next).where(eq(rateLimits.key, key)).run()
+        },
+        { behavior: 'immediate' },
+      )
     },
     async markRateLimitKey(key: string, now: Millis, keepUntil: Millis) {
       const row = { key, windowStart: now, failures: 0, lockouts: 0, lockedUntil: keepUntil, refused: 0, updatedAt: now }

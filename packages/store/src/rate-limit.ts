@@ -48,22 +48,40 @@ export type Reservation =
       firstRefusal: boolean
     }
 
+const threshold = (policy: RateLimitPolicy, lockouts: number): number =>
+  policy.oneAttemptPerLockout === true && lockouts > 0 ? 1 : policy.maxFailures
+
 /**
  * The next state after one more attempt. Pure, so every store applies the same rule inside its
- * own atomic read-modify-write. Called only when the key is not locked at `now`.
+ * own atomic read-modify-write. Called only when the key is not locked at `now`. The attempt
+ * that reaches the threshold is allowed and starts the lockout, so that the next one is refused;
+ * the count stays, so that giving that attempt back (`afterRelease`) lifts the lockout again.
  */
 export function afterAttempt(prev: RateLimitState | null, key: string, now: Millis, policy: RateLimitPolicy): RateLimitState {
   const quiet = prev === null || now - prev.updatedAt > policy.forgetAfterMs
   const lockouts = quiet ? 0 : prev.lockouts
-  const inWindow = !quiet && now - prev.windowStart < policy.windowMs
+  // A lockout that has run its course starts a fresh count.
+  const served = !quiet && prev.lockedUntil !== null && prev.lockedUntil <= now
+  const inWindow = !quiet && !served && now - prev.windowStart < policy.windowMs
   const failures = (inWindow ? prev.failures : 0) + 1
   const windowStart = inWindow ? prev.windowStart : now
-  const threshold = policy.oneAttemptPerLockout === true && lockouts > 0 ? 1 : policy.maxFailures
-  if (failures >= threshold) {
+  if (failures >= threshold(policy, lockouts)) {
     const lockMs = Math.min(policy.baseLockMs * 2 ** lockouts, policy.maxLockMs)
-    return { key, windowStart: now, failures: 0, lockouts: lockouts + 1, lockedUntil: now + lockMs, refused: 0, updatedAt: now }
+    return { key, windowStart, failures, lockouts: lockouts + 1, lockedUntil: now + lockMs, refused: 0, updatedAt: now }
   }
-  return { key, windowStart, failures, lockouts, lockedUntil: quiet ? null : prev.lockedUntil, refused: 0, updatedAt: now }
+  return { key, windowStart, failures, lockouts, lockedUntil: null, refused: 0, updatedAt: now }
+}
+
+/**
+ * One reserved attempt given back (it was no failure): one fewer counted, and a lockout that
+ * attempt started is lifted. Null when there is nothing to give back.
+ */
+export function afterRelease(prev: RateLimitState | null, now: Millis, policy: RateLimitPolicy): RateLimitState | null {
+  if (prev === null || prev.failures <= 0) return null
+  const failures = prev.failures - 1
+  const lockedByCount = prev.lockedUntil !== null && prev.lockedUntil > now && prev.lockouts > 0 && prev.failures >= threshold(policy, prev.lockouts - 1)
+  if (lockedByCount) return { ...prev, failures, lockouts: prev.lockouts - 1, lockedUntil: null, refused: 0 }
+  return { ...prev, failures }
 }
 
 /**
@@ -99,8 +117,8 @@ export interface RateLimitStore {
    * more attempts get through than the policies allow, however many arrive at once.
    */
   reserveAttempt(requests: readonly RateLimitRequest[], now: Millis): Promise<Reservation>
-  /** Gives back one reserved attempt that turned out not to be a failure (never below zero). */
-  releaseAttempt(key: string): Promise<void>
+  /** Gives back one reserved attempt that turned out not to be a failure, atomically (`afterRelease`). */
+  releaseAttempt(request: RateLimitRequest, now: Millis): Promise<void>
   /** Keeps a marker row (no attempts, no lock) until `keepUntil`: pruning leaves it alone till then. */
   markRateLimitKey(key: string, now: Millis, keepUntil: Millis): Promise<void>
   clearRateLimit(key: string): Promise<void>

@@ -113,17 +113,17 @@ export function createLoginLimiter(store: RateLimitStore, clock: Clock, limits: 
       if (!isKnown) requests.push({ key: account, policy: limits.account })
       const reservation = await store.reserveAttempt(requests, now)
       if (reservation.allowed) {
-        const counted = requests.map((r) => r.key)
         return {
           refused: false,
           async succeeded() {
-            await store.clearRateLimit(client)
-            await Promise.all(counted.filter((key) => key !== client).map((key) => store.releaseAttempt(key)))
             const at = clock.now()
+            await store.clearRateLimit(client)
+            for (const r of requests) if (r.key !== client) await store.releaseAttempt(r, at)
             await store.markRateLimitKey(known, at, at + limits.knownAddressMs)
           },
           async release() {
-            await Promise.all(counted.map((key) => store.releaseAttempt(key)))
+            const at = clock.now()
+            for (const r of requests) await store.releaseAttempt(r, at)
           },
         }
       }

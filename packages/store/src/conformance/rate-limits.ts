@@ -10,7 +10,7 @@ export function rateLimitConformance(store: () => Store): void {
   it('allows maxFailures attempts, the last of which starts a lockout; later lockouts double', async () => {
     const s = store()
     for (let i = 1; i <= 5; i++) expect(await s.reserveAttempt(one('client:a'), T0 + i)).toEqual({ allowed: true })
-    expect(await s.getRateLimit('client:a')).toMatchObject({ lockedUntil: T0 + 5 + 60_000, lockouts: 1, failures: 0, refused: 0 })
+    expect(await s.getRateLimit('client:a')).toMatchObject({ lockedUntil: T0 + 5 + 60_000, lockouts: 1, failures: 5, refused: 0 })
     expect(await s.reserveAttempt(one('client:a'), T0 + 6)).toEqual({ allowed: false, key: 'client:a', lockedUntil: T0 + 5 + 60_000, firstRefusal: true })
     expect(await s.reserveAttempt(one('client:a'), T0 + 7)).toMatchObject({ allowed: false, firstRefusal: false })
     expect((await s.getRateLimit('client:a'))?.refused).toBe(2)
@@ -50,13 +50,26 @@ export function rateLimitConformance(store: () => Store): void {
     const s = store()
     await s.reserveAttempt(one('ip:2'), T0)
     await s.reserveAttempt(one('ip:2'), T0)
-    await s.releaseAttempt('ip:2')
+    await s.releaseAttempt(one('ip:2')[0]!, T0)
     expect((await s.getRateLimit('ip:2'))?.failures).toBe(1)
-    await s.releaseAttempt('ip:2')
-    await s.releaseAttempt('ip:2')
-    await s.releaseAttempt('nothing-here')
+    await s.releaseAttempt(one('ip:2')[0]!, T0)
+    await s.releaseAttempt(one('ip:2')[0]!, T0)
+    await s.releaseAttempt(one('nothing-here')[0]!, T0)
     expect((await s.getRateLimit('ip:2'))?.failures).toBe(0)
     expect(await s.getRateLimit('nothing-here')).toBeNull()
+  })
+
+  it('giving back the attempt that started a lockout lifts it; giving back an earlier one does too', async () => {
+    const s = store()
+    for (let i = 0; i < 5; i++) await s.reserveAttempt(one('ip:3'), T0)
+    expect((await s.reserveAttempt(one('ip:3'), T0 + 1)).allowed).toBe(false)
+    await s.releaseAttempt(one('ip:3')[0]!, T0 + 2)
+    expect(await s.getRateLimit('ip:3')).toMatchObject({ failures: 4, lockouts: 0, lockedUntil: null })
+    expect((await s.reserveAttempt(one('ip:3'), T0 + 3)).allowed).toBe(true)
+    expect((await s.reserveAttempt(one('ip:3'), T0 + 4)).allowed).toBe(false)
+    // Once the lockout has run its course, counting starts afresh.
+    for (let i = 0; i < 5; i++) expect((await s.reserveAttempt(one('ip:3'), T0 + 3 + 60_000)).allowed).toBe(true)
+    expect(await s.getRateLimit('ip:3')).toMatchObject({ failures: 5, lockouts: 2, lockedUntil: T0 + 3 + 60_000 + 120_000 })
   })
 
   it('of 100 concurrent reservations with a limit of 5, exactly 5 are allowed (atomic)', async () => {
