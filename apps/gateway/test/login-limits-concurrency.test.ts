@@ -1,10 +1,21 @@
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createSqliteStore } from '@gatehouse/store-sqlite'
+import { createPasswordHasher } from '../src/auth/passwords.js'
+import { systemClock } from '../src/clock.js'
 import { createCore } from '../src/core.js'
 import { createLogger } from '../src/logging/logger.js'
 import { startGateway, type RunningGateway } from '../src/server.js'
 import type { GatewayConfig } from '../src/config/config.js'
 import { countingHasher } from './counting-hasher.js'
-import { cookiePair, FakeClock, PASSWORD, testConfig } from './helpers.js'
+import { COOKIE_SECRET, cookiePair, FakeClock, MASTER_KEY, PASSWORD, tempDir, testConfig } from './helpers.js'
+import { freePort, spawnTs } from './process.js'
+
+function statusCounts(responses: Response[]): Record<number, number> {
+  const counts: Record<number, number> = {}
+  for (const r of responses) counts[r.status] = (counts[r.status] ?? 0) + 1
+  return counts
+}
 
 // A real gateway on a real SQLite file, behind a trusted proxy (127.0.0.1), so each request
 // names its client address in X-Forwarded-For. Every burst is sent at once.
@@ -30,11 +41,7 @@ describe('login limits under real concurrency (one gateway, SQLite)', () => {
       body: JSON.stringify({ username, password }),
     })
 
-  const statuses = (responses: Response[]) => {
-    const counts: Record<number, number> = {}
-    for (const r of responses) counts[r.status] = (counts[r.status] ?? 0) + 1
-    return counts
-  }
+  const statuses = statusCounts
 
   it('100 parallel logins for one account (99 wrong, then the right one): only 5 passwords are checked', async () => {
     await createUser('alice')
@@ -100,4 +107,49 @@ describe('login limits under real concurrency (one gateway, SQLite)', () => {
     expect(next.find((r) => r.status === 429)!.headers.get('retry-after')).toBe('10')
     expect((await login('dora', PASSWORD, '192.0.2.50')).status).toBe(200)
   })
+})
+
+// Two gateway processes on one SQLite file (as GATEHOUSE_WORKERS will run them): the audit trail
+// writes one `login.failed` per password checked, so it counts the checks of both.
+describe('login limits across two gateway processes on one SQLite file', () => {
+  it('100 parallel logins for one account split across both: 5 passwords checked in all', async () => {
+    const dir = tempDir()
+    const env = {
+      GATEHOUSE_DATA_DIR: dir,
+      DATABASE_URL: `file:${join(dir, 'shared.db')}`,
+      GATEHOUSE_COOKIE_SECRET: COOKIE_SECRET,
+      GATEHOUSE_MASTER_KEY: MASTER_KEY,
+      LOG_LEVEL: 'warn',
+    }
+    const config = testConfig(env, dir)
+    const store = createSqliteStore({ path: join(dir, 'shared.db') })
+    const erin = await createCore({ config, store, clock: systemClock, hasher: createPasswordHasher() }).users.create(
+      { username: 'erin', password: PASSWORD, roles: ['user'] },
+      { actor: 'test' },
+    )
+    const ports = [await freePort(), await freePort()]
+    const procs = ports.map((port) => spawnTs('apps/gateway/src/main.ts', [], { ...env, PORT: String(port) }))
+    try {
+      await Promise.all(procs.map((p) => p.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/)))
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          fetch(`http://127.0.0.1:${ports[i % 2]}/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', origin: config.publicOrigin },
+            body: JSON.stringify({ username: 'erin', password: i === 99 ? PASSWORD : `wrong ${i}` }),
+          }),
+        ),
+      )
+      const counts = statusCounts(responses)
+      expect(counts[429]).toBe(95)
+      const failed = (await store.listAudit({ userId: erin.id, type: 'login.failed' })).length
+      const succeeded = (await store.listAudit({ userId: erin.id, type: 'login.succeeded' })).length
+      expect(failed + succeeded).toBe(5)
+      expect(failed).toBe(counts[401])
+    } finally {
+      for (const p of procs) p.child.kill('SIGTERM')
+      await Promise.all(procs.map((p) => p.exited))
+      await store.close()
+    }
+  }, 60_000)
 })
