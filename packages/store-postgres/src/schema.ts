@@ -121,7 +121,7 @@ export const rateLimits = pgTable('rate_limits', {
   failures: integer('failures').notNull(),
   lockouts: integer('lockouts').notNull(),
   lockedUntil: millis('locked_until'),
-  /** Attempts refused during the current lockout: the first one is audited, the rest only counted. */
+  /** 1 once the current lockout has refused an attempt (that one is audited; the rest only counted in metrics). */
   refused: integer('refused').notNull().default(0),
   updatedAt: millis('updated_at').notNull(),
 })

@@ -9,7 +9,7 @@ export interface RateLimitState {
   /** How many lockouts this key earned in a row; each one lasts twice as long as the last. */
   lockouts: number
   lockedUntil: Millis | null
-  /** Attempts refused during the current lockout (0 until the first refusal). */
+  /** 1 once the current lockout has refused an attempt (that first refusal is the one audited), else 0. */
   refused: number
   updatedAt: Millis
 }
@@ -103,7 +103,9 @@ export function reserve(
     const lockedUntil = blocking.lockedUntil!
     return {
       reservation: { allowed: false, key: blocking.key, lockedUntil, firstRefusal: blocking.refused === 0 },
-      writes: [{ ...blocking, refused: blocking.refused + 1 }],
+      // Only the first refusal is written: the rest change nothing, so a flood of refused
+      // attempts costs no writes (they are counted in metrics instead).
+      writes: blocking.refused === 0 ? [{ ...blocking, refused: 1 }] : [],
     }
   }
   return { reservation: { allowed: true }, writes: requests.map((r) => afterAttempt(prev.get(r.key) ?? null, r.key, now, r.policy)) }
