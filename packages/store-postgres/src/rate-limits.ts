@@ -28,6 +28,20 @@ export function createRateLimitOps(db: PgDb): RateLimitStore {
       // are inserted and locked in one order (byte order, as JavaScript sorts them), so two
       // reservations never deadlock.
       const keys = [...new Set(requests.map((r) => r.key))].sort()
+      // While a key is locked, refuse without inserting or locking anything: a flood of refused
+      // attempts (random usernames, say) adds no rows and costs no writes. Locks only ever lapse
+      // or are lifted by a success, so refusing on a state read a moment ago admits nothing extra.
+      const current = await db.select().from(rateLimits).where(inArray(rateLimits.key, keys))
+      const early = reserve(new Map(current.map((r) => [r.key, r])), requests, now).reservation
+      if (!early.allowed) {
+        // Exactly one refusal per lockout is the first, whichever gateway answers it.
+        const marked = await db
+          .update(rateLimits)
+          .set({ refused: 1 })
+          .where(and(eq(rateLimits.key, early.key), eq(rateLimits.refused, 0)))
+          .returning({ key: rateLimits.key })
+        return { ...early, firstRefusal: marked.length === 1 }
+      }
       for (let attempt = 0; ; attempt++) {
         const reservation = await db.transaction(async (tx) => {
           await tx

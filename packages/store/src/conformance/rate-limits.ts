@@ -42,6 +42,11 @@ export function rateLimitConformance(store: () => Store): void {
     for (let i = 0; i < 5; i++) expect((await s.reserveAttempt(both, T0)).allowed).toBe(true)
     expect(await s.reserveAttempt(both, T0 + 1)).toMatchObject({ allowed: false, key: 'client:x' })
     expect((await s.getRateLimit('ip:1'))?.failures).toBe(5)
+    // A refusal adds no row for a key it has not seen (a flood of made-up names grows nothing).
+    const lockedIp = { ...POLICY, maxFailures: 1 }
+    await s.reserveAttempt(one('ip:9', lockedIp), T0)
+    expect(await s.reserveAttempt([...one('client:fresh'), ...one('ip:9', lockedIp)], T0 + 1)).toMatchObject({ allowed: false, key: 'ip:9' })
+    expect(await s.getRateLimit('client:fresh')).toBeNull()
     expect((await s.reserveAttempt([...one('client:y'), ...one('ip:1', { ...POLICY, maxFailures: 50 })], T0 + 1)).allowed).toBe(true)
     expect((await s.getRateLimit('ip:1'))?.failures).toBe(6)
   })
