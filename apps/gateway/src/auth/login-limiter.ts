@@ -1,6 +1,7 @@
 import type { RateLimitPolicy, RateLimitRequest, RateLimitStore } from '@gatehouse/store'
 import type { Clock } from '../clock.js'
 import { GatewayError } from '../errors.js'
+import { addressBucket } from './address-bucket.js'
 
 export interface LoginLimits {
   /** Per account and client address: a few failures, then a lockout that doubles each time. */
@@ -101,10 +102,11 @@ export function createLoginLimiter(store: RateLimitStore, clock: Clock, limits: 
     /** Reserves one attempt, or says which limit refuses it (429 with Retry-After). */
     async reserve(attempt: LoginAttempt): Promise<ReservedAttempt | LimitRefusal> {
       const now = clock.now()
-      const client = `client:${attempt.account}|${attempt.clientIp}`
-      const address = `ip:${attempt.clientIp}`
+      const where = addressBucket(attempt.clientIp)
+      const client = `client:${attempt.account}|${where}`
+      const address = `ip:${where}`
       const account = `account:${attempt.account}`
-      const known = `known:${attempt.account}|${attempt.clientIp}`
+      const known = `known:${attempt.account}|${where}`
       const isKnown = ((await store.getRateLimit(known))?.lockedUntil ?? 0) > now
       const requests: RateLimitRequest[] = [
         { key: client, policy: limits.client },
