@@ -41,6 +41,8 @@ export interface AppDeps {
 
 export interface Gateway {
   app: Hono<AppEnv>
+  /** The operations listener's app (GATEHOUSE_OPS_ADDRESS): `/metrics`, `/healthz`, `/readyz`. */
+  ops: Hono<AppEnv>
   core: Core
   /** `/api/<name>/*`; `close()` drops its kept-alive upstream connections. */
   proxy: Proxy
@@ -91,19 +93,20 @@ export function createGateway(deps: AppDeps): Gateway {
   app.use('*', accessLog(logger))
   app.use('*', proxy.pathGuard)
   app.use('*', requestMetrics(metrics))
-  app.route(
-    '/',
-    metricsRoutes(metrics, async () => {
-      metrics.activeSessions.set(await store.countActiveSessions(clock.now()))
-      const current = (await store.listPublishedSigningKeys(clock.now())).find((k) => k.retiredAt === null)
-      if (current) metrics.keyAge.set((clock.now() - current.createdAt) / 1000)
-    }),
-  )
-  app.route('/', healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }]))
+  const metricsApp = metricsRoutes(metrics, async () => {
+    metrics.activeSessions.set(await store.countActiveSessions(clock.now()))
+    const current = (await store.listPublishedSigningKeys(clock.now())).find((k) => k.retiredAt === null)
+    if (current) metrics.keyAge.set((clock.now() - current.createdAt) / 1000)
+  })
+  const healthApp = healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }])
+  // Session counts and theft-detection counters are for operators: on a listener of their own
+  // when one is configured, and never on the public listener in production.
+  if (config.opsAddress === undefined && !config.production) app.route('/', metricsApp)
+  app.route('/', healthApp)
   app.route('/', jwksRoutes(core.keys))
   app.use('*', crossSiteProtection(config.publicOrigin))
   app.use('/auth/*', sessionMiddleware(sessions))
-  app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users }))
+  app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users, onRateLimited: metrics.onRateLimited }))
   app.route('/auth/sessions', deviceRoutes({ store, sessions, clock }))
   app.use('/admin/*', sessionMiddleware(sessions), requireRole('admin'))
   app.route('/admin', adminUserRoutes({ store, users: core.users, sessions, clock }))
@@ -112,5 +115,11 @@ export function createGateway(deps: AppDeps): Gateway {
   app.use('/api/*', sessionMiddleware(sessions))
   app.route('/api', proxy.app)
   if (config.webRoot !== undefined) app.route('/', webRoutes(config.webRoot))
-  return { app, core, proxy, metrics }
+
+  const ops = new Hono<AppEnv>()
+  ops.onError(createErrorHandler(logger))
+  ops.notFound(() => problemResponse('ERR_NOT_FOUND'))
+  ops.route('/', metricsApp)
+  ops.route('/', healthApp)
+  return { app, ops, core, proxy, metrics }
 }

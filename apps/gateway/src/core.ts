@@ -70,5 +70,5 @@ export function createCore({ config, store, clock, hasher, onAudit, onBackground
     },
   })
   const users = createUserAdmin({ store, clock, hasher, audit, sessions })
-  return { audit, sessions, users, loginLimiter: createLoginLimiter(store, clock), keys, tokens }
+  return { audit, sessions, users, loginLimiter: createLoginLimiter(store, clock, config.loginLimits), keys, tokens }
 }

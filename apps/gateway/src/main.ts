@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   }
   const running = await startGateway(config)
   process.stdout.write(`Gatehouse listening on ${running.url} (public origin ${config.publicOrigin})\n`)
+  if (running.opsUrl !== undefined) process.stdout.write(`Operations listener (/metrics, /healthz, /readyz) on ${running.opsUrl}\n`)
   const stop = (signal: string) => {
     process.stdout.write(`${signal}: finishing in-flight requests\n`)
     void running.close().then(() => process.exit(0))

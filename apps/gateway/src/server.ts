@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http'
 import type { Logger } from 'pino'
 import type { Store } from '@gatehouse/store'
 import { createGateway, type Gateway } from './app.js'
-import { createPasswordHasher } from './auth/passwords.js'
+import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
 import { systemClock, type Clock } from './clock.js'
 import type { GatewayConfig } from './config/config.js'
 import { createLogger } from './logging/logger.js'
@@ -14,6 +14,8 @@ import { createRequestListener } from './http/request-listener.js'
 export interface RunningGateway {
   url: string
   port: number
+  /** The operations listener (`/metrics`, `/healthz`, `/readyz`), when GATEHOUSE_OPS_ADDRESS is set. */
+  opsUrl?: string | undefined
   gateway: Gateway
   store: Store
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the store. */
@@ -23,6 +25,36 @@ export interface RunningGateway {
 export interface StartOptions {
   logger?: Logger
   clock?: Clock
+  /** Defaults to argon2id; tests count the password checks with their own. */
+  hasher?: PasswordHasher
+}
+
+function listen(handler: Parameters<typeof createServer>[1], port: number, host: string): Promise<{ server: Server; url: string }> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(handler)
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      const bound = (server.address() as AddressInfo).port
+      resolve({ server, url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}` })
+    })
+  })
+}
+
+/** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.closeAllConnections()
+      resolve()
+    }, graceMs)
+    force.unref()
+    server.close(() => {
+      clearTimeout(force)
+      resolve()
+    })
+    // Keep-alive connections with no request in flight would hold close() open.
+    server.closeIdleConnections()
+  })
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
@@ -30,7 +62,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Errors of idle pool connections and of the revocation listener (which reconnects by itself).
   const store = await openStore(config.database, { onError: (error) => logger.warn({ err: error }, 'store background error') })
   const clock = options.clock ?? systemClock
-  const gateway = createGateway({ config, store, clock, logger, hasher: createPasswordHasher() })
+  const gateway = createGateway({ config, store, clock, logger, hasher: options.hasher ?? createPasswordHasher() })
   // Before listening: the first key is made, and a wrong GATEHOUSE_MASTER_KEY stops the start here.
   try {
     const key = await gateway.core.keys.init()
@@ -40,15 +72,25 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     throw error
   }
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = createServer(createRequestListener(gateway.app.fetch, config.host))
-    s.listen(config.port, config.host, () => resolve(s))
-    s.once('error', reject)
-  })
+  let server: Server
+  let url: string
+  let ops: { server: Server; url: string } | undefined
+  try {
+    ;({ server, url } = await listen(createRequestListener(gateway.app.fetch, config.host), config.port, config.host))
+    if (config.opsAddress !== undefined) {
+      ops = await listen(createRequestListener(gateway.ops.fetch, config.opsAddress.host), config.opsAddress.port, config.opsAddress.host).catch(
+        async (error: unknown) => {
+          await closeServer(server, 0)
+          throw error
+        },
+      )
+    }
+  } catch (error) {
+    await store.close()
+    throw error
+  }
   const { port } = server.address() as AddressInfo
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host
-  const url = `http://${host}:${port}`
-  logger.info({ url, database: config.database.kind, upstreams: config.upstreams.map((u) => u.name) }, 'gatehouse listening')
+  logger.info({ url, ops: ops?.url, database: config.database.kind, upstreams: config.upstreams.map((u) => u.name) }, 'gatehouse listening')
 
   const stopPrune = schedulePrune(
     () => prune(store, clock, gateway.core.sessions),
@@ -59,19 +101,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let closing: Promise<void> | undefined
   const close = (graceMs = 10_000) => {
     closing ??= (async () => {
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.closeAllConnections()
-          resolve()
-        }, graceMs)
-        force.unref()
-        server.close(() => {
-          clearTimeout(force)
-          resolve()
-        })
-        // Keep-alive connections with no request in flight would hold close() open.
-        server.closeIdleConnections()
-      })
+      await Promise.all([closeServer(server, graceMs), ops === undefined ? undefined : closeServer(ops.server, graceMs)])
       stopPrune()
       gateway.proxy.close()
       await store.close()
@@ -79,5 +109,5 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     })()
     return closing
   }
-  return { url, port, gateway, store, close }
+  return { url, port, opsUrl: ops?.url, gateway, store, close }
 }

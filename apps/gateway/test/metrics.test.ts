@@ -28,7 +28,8 @@ describe('GET /metrics', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
     const text = await res.text()
     expect(sample(text, 'gatehouse_logins_total', '{outcome="success"}')).toBe(3)
-    expect(sample(text, 'gatehouse_logins_total', '{outcome="unknown_user"}')).toBe(5)
+    expect(sample(text, 'gatehouse_logins_total', '{outcome="failed"}')).toBe(5)
+    expect(sample(text, 'gatehouse_logins_total', '{outcome="rate_limited"}')).toBe(1)
     expect(sample(text, 'gatehouse_rate_limit_refusals_total')).toBe(1)
     expect(sample(text, 'gatehouse_session_revocations_total', '{reason="logout"}')).toBe(1)
     expect(sample(text, 'gatehouse_session_revocations_total', '{reason="reuse_detected"}')).toBe(1)
@@ -39,6 +40,49 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/gatehouse_gateway_duration_seconds_bucket\{le="0.005",route_class="auth"\}/)
     expect(text).toMatch(/gatehouse_process_resident_memory_bytes/)
     expect(sample(text, 'gatehouse_signing_key_age_seconds')).toBeGreaterThanOrEqual(0)
+  })
+
+  it('cannot tell an unknown username from a wrong password: both change the same series by the same amounts', async () => {
+    const gw = await makeGateway()
+    await gw.createUser('alice')
+    const series = async () => {
+      const text = await (await gw.request('/metrics')).text()
+      // Counters only: durations and process gauges differ from run to run whatever is asked.
+      return new Map(
+        text
+          .split('\n')
+          .filter((l) => /^gatehouse_(logins|http_requests|rate_limit|session|reuse)/.test(l))
+          .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))] as const),
+      )
+    }
+    const delta = (before: Map<string, number>, after: Map<string, number>) =>
+      [...after].filter(([k, v]) => v !== (before.get(k) ?? 0)).map(([k, v]) => `${k} +${v - (before.get(k) ?? 0)}`).sort()
+    // Each kind six times from its own address: five failures, then a refusal.
+    const attempts = async (username: string, ip: string) => {
+      const other = (await import('../src/app.js')).createGateway({
+        config: gw.config,
+        store: gw.store,
+        clock: gw.clock,
+        hasher: gw.hasher,
+        logger: (await import('../src/logging/logger.js')).createLogger('silent'),
+        clientIp: () => ip,
+        metrics: gw.metrics,
+      })
+      for (let i = 0; i < 6; i++) {
+        await other.app.request('/auth/login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: gw.config.publicOrigin },
+          body: JSON.stringify({ username, password: 'wrong wrong' }),
+        })
+      }
+    }
+    const t0 = await series()
+    await attempts('alice', '198.51.100.1')
+    const t1 = await series()
+    await attempts('nobody-at-all', '198.51.100.2')
+    const t2 = await series()
+    expect(delta(t0, t1)).toEqual(delta(t1, t2))
+    expect(delta(t0, t1)).toContain('gatehouse_logins_total{outcome="failed"} +5')
   })
 
   it('never carries a user id, session id, username or cookie as a label value', async () => {

@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../src/config/config.js'
 import { createCore } from '../src/core.js'
 import { createLogger } from '../src/logging/logger.js'
 import { startGateway, type RunningGateway } from '../src/server.js'
+import { countingHasher } from './counting-hasher.js'
 import { cookiePair, FakeClock, PASSWORD, testConfig } from './helpers.js'
 
 const pg = await postgresForTests('gateway multi-gateway')
@@ -18,14 +19,16 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
   let a: RunningGateway
   let b: RunningGateway
   let config: GatewayConfig
+  // Shared by both gateways: counts every password check either makes.
+  const hasher = countingHasher()
 
   beforeAll(async () => {
     const url = await pg.cluster!.createDatabase('gateways')
-    const env = { GATEHOUSE_ROTATE_EVERY: String(ROTATE_EVERY_S), GATEHOUSE_ROTATE_GRACE: '30' }
+    const env = { GATEHOUSE_ROTATE_EVERY: String(ROTATE_EVERY_S), GATEHOUSE_ROTATE_GRACE: '30', GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1' }
     config = { ...testConfig(env), database: { kind: 'postgres', url }, port: 0 }
     const logger = createLogger('silent')
     // Started together on an empty database: both migrate it and race for the first signing key.
-    ;[a, b] = await Promise.all([startGateway(config, { clock, logger }), startGateway(config, { clock, logger })])
+    ;[a, b] = await Promise.all([startGateway(config, { clock, logger, hasher }), startGateway(config, { clock, logger, hasher })])
   })
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()])
@@ -110,5 +113,30 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     const locked = await call(b, '/auth/login', { body: { username: 'carol', password: PASSWORD } })
     expect(locked.status).toBe(429)
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
+  const loginFrom = (gw: RunningGateway, username: string, password: string, ip: string) =>
+    fetch(`${gw.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: config.publicOrigin, 'x-forwarded-for': ip },
+      body: JSON.stringify({ username, password }),
+    })
+
+  it('100 parallel logins for one account split across A and B: 5 passwords checked in all', async () => {
+    await createUser('dave')
+    const before = hasher.checks()
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => loginFrom(i % 2 ? a : b, 'dave', i === 99 ? PASSWORD : `wrong ${i}`, '198.51.100.40')),
+    )
+    expect(hasher.checks() - before).toBe(5)
+    expect(responses.filter((r) => r.status === 429)).toHaveLength(95)
+    for (const r of responses.filter((x) => x.status === 429)) expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
+  it('300 parallel logins from one address across A and B: the address limit (50) holds', async () => {
+    const before = hasher.checks()
+    const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => loginFrom(i % 2 ? a : b, `nobody${i}`, 'wrong wrong', '198.51.100.41')))
+    expect(hasher.checks() - before).toBe(50)
+    expect(responses.filter((r) => r.status === 401)).toHaveLength(50)
   })
 })

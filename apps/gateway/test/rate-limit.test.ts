@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createGateway } from '../src/app.js'
 import { createLogger } from '../src/logging/logger.js'
-import { makeGateway, PASSWORD } from './helpers.js'
+import { makeGateway, PASSWORD, testConfig } from './helpers.js'
 
 const wrong = (username: string) => ({ body: { username, password: 'definitely wrong' } })
 
@@ -84,6 +84,59 @@ describe('login rate limiting', () => {
     const types = (await gw.store.listAudit({ userId: alice.id })).map((e) => e.type)
     expect(types.filter((t) => t === 'login.failed')).toHaveLength(5)
     expect(types[0]).toBe('login.rate_limited')
+  })
+})
+
+describe('login limits: configuration and bookkeeping', () => {
+  it('takes its thresholds from GATEHOUSE_LOGIN_*', async () => {
+    const gw = await makeGateway({ env: { GATEHOUSE_LOGIN_CLIENT_FAILURES: '3', GATEHOUSE_LOGIN_LOCKOUT: '42' } })
+    await gw.createUser('alice')
+    for (let i = 0; i < 3; i++) expect((await gw.request('/auth/login', wrong('alice'))).status).toBe(401)
+    const locked = await gw.request('/auth/login', { body: { username: 'alice', password: PASSWORD } })
+    expect(locked.status).toBe(429)
+    expect(locked.headers.get('retry-after')).toBe('42')
+  })
+
+  it('refuses inconsistent thresholds at start-up, naming the variable', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ GATEHOUSE_LOGIN_CLIENT_FAILURES: '10', GATEHOUSE_LOGIN_ACCOUNT_FAILURES: '5' }, /^GATEHOUSE_LOGIN_ACCOUNT_FAILURES: must be at least GATEHOUSE_LOGIN_CLIENT_FAILURES/],
+      [{ GATEHOUSE_LOGIN_ADDRESS_FAILURES: '2' }, /^GATEHOUSE_LOGIN_ADDRESS_FAILURES: /],
+      [{ GATEHOUSE_LOGIN_LOCKOUT: '600', GATEHOUSE_LOGIN_MAX_LOCKOUT: '60' }, /^GATEHOUSE_LOGIN_MAX_LOCKOUT: /],
+      [{ GATEHOUSE_LOGIN_ACCOUNT_DELAY: '60', GATEHOUSE_LOGIN_ACCOUNT_MAX_DELAY: '10' }, /^GATEHOUSE_LOGIN_ACCOUNT_MAX_DELAY: /],
+      [{ GATEHOUSE_LOGIN_CLIENT_FAILURES: '0' }, /^GATEHOUSE_LOGIN_CLIENT_FAILURES: /],
+      [{ GATEHOUSE_LOGIN_WINDOW: 'soon' }, /^GATEHOUSE_LOGIN_WINDOW: /],
+    ]
+    for (const [env, message] of cases) expect(() => testConfig(env)).toThrow(message)
+  })
+
+  it("successful logins give their attempt back: they never count towards the address's limit", async () => {
+    const gw = await makeGateway({ env: { GATEHOUSE_LOGIN_ADDRESS_FAILURES: '10' } })
+    await gw.createUser('bob')
+    for (let i = 0; i < 9; i++) expect((await gw.request('/auth/login', wrong(`user${i}`))).status).toBe(401)
+    for (let i = 0; i < 12; i++) await gw.login('bob')
+    expect((await gw.request('/auth/login', wrong('someone'))).status).toBe(401)
+    expect((await gw.request('/auth/login', { body: { username: 'bob', password: PASSWORD } })).status).toBe(429)
+  })
+
+  it('a suspended account with the right password answers 403 and is not counted as a failure', async () => {
+    const gw = await makeGateway({ env: { GATEHOUSE_LOGIN_CLIENT_FAILURES: '2' } })
+    const sam = await gw.createUser('sam')
+    await gw.core.users.suspend(sam.id, { actor: 'test' })
+    for (let i = 0; i < 4; i++) expect((await gw.request('/auth/login', { body: { username: 'sam', password: PASSWORD } })).status).toBe(403)
+    expect(await gw.store.getRateLimit('client:sam|203.0.113.7')).toMatchObject({ failures: 0, lockedUntil: null })
+  })
+
+  it('audits one refusal per lockout, however many follow', async () => {
+    const gw = await makeGateway()
+    const alice = await gw.createUser('alice')
+    for (let i = 0; i < 25; i++) await gw.request('/auth/login', wrong('alice'))
+    const types = (await gw.store.listAudit({ userId: alice.id })).map((e) => e.type)
+    expect(types.filter((t) => t === 'login.failed')).toHaveLength(5)
+    expect(types.filter((t) => t === 'login.rate_limited')).toHaveLength(1)
+    gw.clock.advance(60_000)
+    for (let i = 0; i < 25; i++) await gw.request('/auth/login', wrong('alice'))
+    const again = (await gw.store.listAudit({ userId: alice.id })).map((e) => e.type)
+    expect(again.filter((t) => t === 'login.rate_limited')).toHaveLength(2)
   })
 })
 

@@ -114,12 +114,14 @@ export const signingKeys = pgTable(
   (t) => [uniqueIndex('signing_keys_one_current_uq').on(sql`(${t.retiredAt} is null)`).where(sql`${t.retiredAt} is null`)],
 )
 
-/** Login attempt counters, per account and per client address, shared by every gateway. */
+/** Login attempt counters (per account and address, per address, per account), shared by every gateway. */
 export const rateLimits = pgTable('rate_limits', {
   key: text('key').primaryKey(),
   windowStart: millis('window_start').notNull(),
   failures: integer('failures').notNull(),
   lockouts: integer('lockouts').notNull(),
   lockedUntil: millis('locked_until'),
+  /** 1 once the current lockout has refused an attempt (that one is audited; the rest only counted in metrics). */
+  refused: integer('refused').notNull().default(0),
   updatedAt: millis('updated_at').notNull(),
 })

@@ -70,16 +70,30 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     expect(results.filter(Boolean)).toHaveLength(1)
   })
 
-  it('rate limits: every one of 60 failures on two gateways is counted, the first insert raced too', async () => {
-    const policy: RateLimitPolicy = { windowMs: 15 * 60_000, maxFailures: 1000, baseLockMs: 60_000, maxLockMs: 3_600_000, forgetAfterMs: 86_400_000 }
-    await Promise.all(Array.from({ length: 60 }, (_, i) => either(i).recordFailure('ip:198.51.100.1', T0 + i, policy)))
-    expect((await a.getRateLimit('ip:198.51.100.1'))?.failures).toBe(60)
+  it('rate limits: of 60 reservations on two gateways, exactly the limit are allowed, the first insert raced too', async () => {
+    const client: RateLimitPolicy = { windowMs: 15 * 60_000, maxFailures: 5, baseLockMs: 60_000, maxLockMs: 3_600_000, forgetAfterMs: 86_400_000 }
+    const address = { ...client, maxFailures: 1000 }
+    const reqs = [
+      { key: 'client:alice|198.51.100.1', policy: client },
+      { key: 'ip:198.51.100.1', policy: address },
+    ]
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => either(i).reserveAttempt(reqs, T0)))
+    expect(results.filter((r) => r.allowed)).toHaveLength(5)
+    expect(await b.getRateLimit('client:alice|198.51.100.1')).toMatchObject({ lockouts: 1, failures: 5, lockedUntil: T0 + 60_000, refused: 1 })
+    expect((await a.getRateLimit('ip:198.51.100.1'))?.failures).toBe(5)
   })
 
-  it('rate limits: 10 parallel failures with a limit of 5 lock the key exactly twice', async () => {
-    const policy: RateLimitPolicy = { windowMs: 15 * 60_000, maxFailures: 5, baseLockMs: 60_000, maxLockMs: 3_600_000, forgetAfterMs: 86_400_000 }
-    await Promise.all(Array.from({ length: 10 }, (_, i) => either(i).recordFailure('account:alice', T0, policy)))
-    expect(await b.getRateLimit('account:alice')).toMatchObject({ lockouts: 2, failures: 0, lockedUntil: T0 + 120_000 })
+  it('rate limits: reservations and clears racing on two gateways neither deadlock nor fail', async () => {
+    const policy: RateLimitPolicy = { windowMs: 15 * 60_000, maxFailures: 1000, baseLockMs: 60_000, maxLockMs: 3_600_000, forgetAfterMs: 86_400_000 }
+    const keys = ['account:zed', 'client:zed|1', 'ip:1']
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        i % 3 === 0
+          ? either(i).clearRateLimit(keys[i % 2]!)
+          : either(i).reserveAttempt((i % 2 ? keys : [...keys].reverse()).map((key) => ({ key, policy })), T0),
+      ),
+    )
+    expect((await a.getRateLimit('ip:1'))?.failures).toBe(40)
   })
 
   it('audit: 100 parallel appends split across both gateways form one verifiable chain', async () => {

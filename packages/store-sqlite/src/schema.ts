@@ -101,12 +101,14 @@ export const signingKeys = sqliteTable('signing_keys', {
   publishUntil: integer('publish_until'),
 })
 
-/** Login attempt counters, per account and per client address, shared by every gateway. */
+/** Login attempt counters (per account and address, per address, per account), shared by every gateway. */
 export const rateLimits = sqliteTable('rate_limits', {
   key: text('key').primaryKey(),
   windowStart: integer('window_start').notNull(),
   failures: integer('failures').notNull(),
   lockouts: integer('lockouts').notNull(),
   lockedUntil: integer('locked_until'),
+  /** 1 once the current lockout has refused an attempt (that one is audited; the rest only counted in metrics). */
+  refused: integer('refused').notNull().default(0),
   updatedAt: integer('updated_at').notNull(),
 })

@@ -3,6 +3,8 @@ import type { CookieSecret } from './cookie-secrets.js'
 import type { DatabaseTarget } from './database-url.js'
 import type { RouteConfig } from './routes-file.js'
 import type { Upstream } from './upstreams.js'
+import type { LoginLimits } from '../auth/login-limiter.js'
+import type { ListenAddress } from './ops-address.js'
 
 export type SigningAlg = 'EdDSA' | 'ES256' | 'RS256'
 
@@ -39,4 +41,8 @@ export interface GatewayConfig {
   dataDir: string
   /** GATEHOUSE_WEB_ROOT: a built web app served from the same origin; absent, no pages are served. */
   webRoot?: string | undefined
+  /** GATEHOUSE_OPS_ADDRESS: a listener of its own for /metrics, /healthz and /readyz. */
+  opsAddress?: ListenAddress | undefined
+  /** Login and password-change throttling (GATEHOUSE_LOGIN_*). */
+  loginLimits: LoginLimits
 }

@@ -9,11 +9,15 @@ import { assertStrongSecret } from './secret-strength.js'
 import { loadRoutesFile } from './routes-file.js'
 import { parseUpstreams } from './upstreams.js'
 import { parseWebRoot } from './web-root.js'
+import { parseLoginLimits } from './login-limits.js'
+import { parseOpsAddress } from './ops-address.js'
 import { parseTrustedProxies } from '../http/client-ip.js'
 
 export const DEFAULT_UPSTREAMS = 'orders=http://127.0.0.1:4001,profile=http://127.0.0.1:4002'
 
 const seconds = (fallback: number, max = 10 * 365 * 86_400) => z.coerce.number().int().min(1).max(max).default(fallback)
+
+const count = (fallback: number) => z.coerce.number().int().min(1).max(100_000).default(fallback)
 
 const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -36,6 +40,15 @@ const EnvSchema = z.object({
   GATEHOUSE_TRUSTED_PROXIES: z.string().default(''),
   GATEHOUSE_PRUNE_EVERY: seconds(600, 86_400),
   GATEHOUSE_WEB_ROOT: z.string().optional(),
+  GATEHOUSE_OPS_ADDRESS: z.string().optional(),
+  GATEHOUSE_LOGIN_WINDOW: seconds(900, 86_400),
+  GATEHOUSE_LOGIN_CLIENT_FAILURES: count(5),
+  GATEHOUSE_LOGIN_ADDRESS_FAILURES: count(50),
+  GATEHOUSE_LOGIN_ACCOUNT_FAILURES: count(20),
+  GATEHOUSE_LOGIN_LOCKOUT: seconds(60, 86_400),
+  GATEHOUSE_LOGIN_MAX_LOCKOUT: seconds(3600, 7 * 86_400),
+  GATEHOUSE_LOGIN_ACCOUNT_DELAY: seconds(5, 3600),
+  GATEHOUSE_LOGIN_ACCOUNT_MAX_DELAY: seconds(300, 86_400),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 })
@@ -112,5 +125,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     logLevel: e.LOG_LEVEL,
     dataDir,
     webRoot: parseWebRoot(e.GATEHOUSE_WEB_ROOT, cwd),
+    opsAddress: parseOpsAddress(e.GATEHOUSE_OPS_ADDRESS),
+    loginLimits: parseLoginLimits(e),
   }
 }

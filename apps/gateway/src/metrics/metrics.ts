@@ -80,6 +80,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     rateLimited,
     activeSessions,
     keyAge,
+    /** Every 429 of the login limits (the audit trail keeps only the first of each lockout). */
+    onRateLimited(route: 'login' | 'password'): void {
+      rateLimited.inc()
+      if (route === 'login') logins.inc({ outcome: 'rate_limited' })
+    },
     /** Counts what the audit trail records: one source of truth for lifecycle events. */
     onAudit(type: string, details: Record<string, unknown> | undefined): void {
       switch (type) {
@@ -87,11 +92,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
           logins.inc({ outcome: 'success' })
           break
         case 'login.failed':
-          logins.inc({ outcome: String(details?.reason ?? 'failed') })
-          break
-        case 'login.rate_limited':
-          logins.inc({ outcome: 'rate_limited' })
-          rateLimited.inc()
+          // Unknown user and wrong password get the same answer, so they get the same label:
+          // no metric may tell real usernames from made-up ones. A suspension answers 403.
+          logins.inc({ outcome: details?.reason === 'suspended' ? 'suspended' : 'failed' })
           break
         case 'password_change.failed':
           break

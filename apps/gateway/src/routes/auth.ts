@@ -32,17 +32,24 @@ export interface AuthRoutesDeps {
   audit: AuditLog
   limiter: LoginLimiter
   users: UserAdmin
+  /** Every 429 (the audit trail records only the first of each lockout). */
+  onRateLimited?: (route: 'login' | 'password') => void
 }
 
-export function authRoutes({ store, sessions, hasher, audit, limiter, users }: AuthRoutesDeps) {
-  /** Throttled like a login: 429 while the account or the address is locked out. */
-  async function checkLimit(attempt: LoginAttempt, origin: AuditOrigin, userId: string | null) {
-    try {
-      await limiter.check(attempt)
-    } catch (error) {
-      await audit('login.rate_limited', { userId, ...origin })
-      throw error
+export function authRoutes({ store, sessions, hasher, audit, limiter, users, onRateLimited }: AuthRoutesDeps) {
+  /**
+   * Throttled like a login: one attempt is counted before the password is checked, or 429 while
+   * a limit is locked. Of a lockout's refusals only the first is audited, so anonymous clients
+   * cannot grow the trail by asking again and again.
+   */
+  async function reserve(route: 'login' | 'password', attempt: LoginAttempt, origin: AuditOrigin, userId: string | null) {
+    const reserved = await limiter.reserve(attempt)
+    if (!reserved.refused) return reserved
+    onRateLimited?.(route)
+    if (reserved.firstRefusal) {
+      await audit('login.rate_limited', { userId, ...origin, details: { scope: reserved.scope, retryAfter: reserved.retryAfterS } })
     }
+    throw reserved.error
   }
 
   const app = new Hono<AppEnv>()
@@ -53,19 +60,20 @@ export function authRoutes({ store, sessions, hasher, audit, limiter, users }: A
     const origin = { clientIp: c.get('clientIp'), userAgent }
     const attempt = { account: normalizeUsername(body.username), clientIp: c.get('clientIp') }
     const user = await store.findUserByUsername(attempt.account)
-    await checkLimit(attempt, origin, user?.id ?? null)
-    // Unknown user and wrong password: the same answer, after the same argon2 work.
+    const reserved = await reserve('login', attempt, origin, user?.id ?? null)
+    // Unknown user and wrong password: the same answer, after the same argon2 work. The
+    // reservation stands as the failure.
     const passwordOk = user === null ? await hasher.verifyDummy(body.password) : await hasher.verify(user.passwordHash, body.password)
     if (user === null || !passwordOk) {
-      await limiter.failed(attempt)
       await audit('login.failed', { userId: user?.id ?? null, ...origin, details: { reason: user === null ? 'unknown_user' : 'bad_password' } })
       throw new GatewayError('ERR_BAD_CREDENTIALS')
     }
     if (user.suspendedAt !== null) {
+      await reserved.release()
       await audit('login.failed', { userId: user.id, ...origin, details: { reason: 'suspended' } })
       throw new GatewayError('ERR_SUSPENDED')
     }
-    await limiter.succeeded(attempt)
+    await reserved.succeeded()
     // A sign-in always starts a new session: whatever this browser held before ends here.
     const previous = c.get('auth')?.session
     if (previous !== undefined) await sessions.revoke(previous.id, 'logout', { userId: previous.userId, ...origin })
@@ -91,13 +99,12 @@ export function authRoutes({ store, sessions, hasher, audit, limiter, users }: A
     const body = await readJson(c, PasswordBody)
     const origin = { clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null }
     const attempt = { account: user.username, clientIp: c.get('clientIp') }
-    await checkLimit(attempt, origin, user.id)
+    const reserved = await reserve('password', attempt, origin, user.id)
     if (!(await hasher.verify(user.passwordHash, body.currentPassword))) {
-      await limiter.failed(attempt)
       await audit('password_change.failed', { userId: user.id, sessionId: session.id, ...origin })
       throw new GatewayError('ERR_BAD_CREDENTIALS', { detail: 'the current password is wrong' })
     }
-    await limiter.succeeded(attempt)
+    await reserved.succeeded()
     // Every other session ends; this one stays signed in.
     await users.setPassword(user.id, body.newPassword, { actor: `user:${user.id}`, ...origin, keepSessionId: session.id })
     return c.body(null, 204)
