@@ -96,7 +96,7 @@ describe('CLI sessions and prune', () => {
     const alice = await gw.createUser('alice')
     await gw.login('alice')
     const { prune } = await import('../src/maintenance/prune.js')
-    gw.clock.advance(600_000)
+    gw.clock.advance(600_000 + 60_000) // the idle timeout, and the touch interval on top
     expect(await prune(gw.store, gw.clock, gw.core.sessions)).toMatchObject({ expired: 1, deletedSessions: 0 })
     expect(await gw.store.listAudit({ userId: alice.id, type: 'session.expired' })).toHaveLength(1)
     gw.clock.advance(24 * 3_600_000 + 1)

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cookiePair, makeGateway, PASSWORD, type TestGateway } from './helpers.js'
+import { touchIntervalMs } from '../src/session/session-manager.js'
 import { startUpstream, type TestUpstream } from './proxy-helpers.js'
 
 let upstream: TestUpstream
@@ -37,7 +38,7 @@ const ENDINGS: [string, (s: Scene) => Promise<unknown>][] = [
     }
   }],
   ['expired', async (s) => {
-    s.gw.clock.advance(s.gw.config.idleTtlS * 1000)
+    s.gw.clock.advance(s.gw.config.idleTtlS * 1000 + touchIntervalMs(s.gw.config.idleTtlS))
     await s.gw.core.sessions.expireDue()
   }],
   ['reuse_detected', async (s) => {

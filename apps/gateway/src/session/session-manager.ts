@@ -16,6 +16,24 @@ export interface SessionPolicy {
 /** Last-seen is written at most this often per session, not on every request. */
 export const TOUCH_INTERVAL_MS = 60_000
 
+/**
+ * How often a session's last-seen and idle deadline are written: at most once a minute, and at
+ * least ten times per idle timeout, so a short GATEHOUSE_IDLE_TTL still moves often.
+ */
+export function touchIntervalMs(idleTtlS: number): number {
+  return Math.min(TOUCH_INTERVAL_MS, idleTtlS * 100)
+}
+
+/**
+ * The idle deadline written at `now`. A request that comes less than one touch interval after the
+ * last write moves nothing, so the deadline carries that interval on top of the idle timeout: no
+ * session ever ends earlier than GATEHOUSE_IDLE_TTL after its last request (at most one touch
+ * interval later), and never after its absolute lifetime.
+ */
+export function idleDeadline(policy: Pick<SessionPolicy, 'idleTtlS'>, now: number, absoluteExpiresAt: number): number {
+  return Math.min(now + policy.idleTtlS * 1000 + touchIntervalMs(policy.idleTtlS), absoluteExpiresAt)
+}
+
 export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected'
 
 export type AuthResult =
@@ -59,6 +77,7 @@ export interface SessionManagerDeps {
 
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const { store, clock, cookie, audit, policy } = deps
+  const touchEveryMs = touchIntervalMs(policy.idleTtlS)
   const unsealed = createUnsealCache(deps.unsealCacheSize ?? 100_000)
   const notify = (ids: string[]) => {
     if (ids.length === 0) return
@@ -107,7 +126,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         clientIp: device.clientIp,
         createdAt: now,
         lastSeenAt: now,
-        idleExpiresAt: now + policy.idleTtlS * 1000,
+        idleExpiresAt: idleDeadline(policy, now, now + policy.absoluteTtlS * 1000),
         absoluteExpiresAt: now + policy.absoluteTtlS * 1000,
         revokedAt: null,
         revokedReason: null,
@@ -176,8 +195,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         setCookie = await setCookieFor(payload, session, now)
       }
 
-      if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
-        const idleExpiresAt = Math.min(now + policy.idleTtlS * 1000, session.absoluteExpiresAt)
+      if (now - session.lastSeenAt >= touchEveryMs) {
+        const idleExpiresAt = idleDeadline(policy, now, session.absoluteExpiresAt)
         await store.touchSession(session.id, now, idleExpiresAt)
         current = { ...current, lastSeenAt: now, idleExpiresAt }
       }
