@@ -5,6 +5,7 @@
 // every call is a same-origin fetch the gateway answers (api.ts).
 
 import { call, onSessionLost } from './api.js'
+import { whySessionEnded } from './session-ended.js'
 import { bindNotice } from './notice.js'
 import { createRouter, type Route } from './router.js'
 import { auth } from './state.js'
@@ -41,11 +42,11 @@ async function start(): Promise<void> {
     chrome: (path) => renderChrome(nav, who, path, { notice, navigate: (p) => router.navigate(p) }),
   })
 
-  onSessionLost(() => {
+  onSessionLost((reason) => {
     // Only a session this page knew about can "end"; a guest is on the login form already.
     if (auth.get() === null) return
     auth.clear()
-    notice.show('Your session has ended (logged out, revoked or expired). Please log in again.', 'error')
+    notice.show(`${whySessionEnded(reason)} Please log in again.`, 'error')
     router.navigate('/login')
   })
 

@@ -1,15 +1,11 @@
 import { rmSync } from 'node:fs'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM } from './chromium.js'
 import { expectNoTokenInBrowser, JWT, watchPage, type PageWatch } from './page-watch.js'
 import { buildWebApp, screenshotPath, startStack, tempDir, type Stack } from './stack.js'
 
 // The demo app in Debian's Chromium, against a real gateway and both demo services.
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-}
 
 const PASSWORD = 'correct horse battery staple'
 const NEW_PASSWORD = 'a brand new passphrase 42'
@@ -81,11 +77,14 @@ async function callService(page: Page, label: 'orders' | 'profile'): Promise<str
   return (await answer.textContent()) ?? ''
 }
 
-/** A revoked device finds out on its next request: the gateway says 401, the page shows the login form. */
-async function expectSentToLogin(page: Page): Promise<void> {
+/**
+ * A revoked device finds out on its next request: the gateway says 401 with the reason, the page
+ * shows the login form and says why in plain words.
+ */
+async function expectSentToLogin(page: Page, why: string): Promise<void> {
   await page.getByRole('button', { name: 'Call the orders service' }).click()
   await heading(page, 'Log in').waitFor()
-  await notice(page).getByText('Your session has ended').waitFor()
+  await notice(page).getByText(`${why} Please log in again.`).waitFor()
   expect(await page.evaluate(() => location.hash)).toBe('#/login')
 }
 
@@ -128,7 +127,7 @@ describe('the demo app in a real browser', () => {
     await a.page.getByRole('button', { name: 'Revoke Phone B' }).click()
     await a.page.getByText('“Phone B” is logged out.').waitFor()
     await expect.poll(() => items.count()).toBe(1)
-    await expectSentToLogin(b.page)
+    await expectSentToLogin(b.page, 'You were signed out from another device.')
     await expectNoTokenInBrowser(b.page, b.context, false)
     await b.page.screenshot({ path: screenshotPath('session-ended'), fullPage: true })
 
@@ -146,7 +145,7 @@ describe('the demo app in a real browser', () => {
     await a.page.getByRole('button', { name: 'Change password' }).click()
     await a.page.getByText('Password changed.').waitFor()
     await a.page.screenshot({ path: screenshotPath('password'), fullPage: true })
-    await expectSentToLogin(b.page)
+    await expectSentToLogin(b.page, 'Your password was changed on another device, which signs out every other one.')
     await login(b.page, 'alice', PASSWORD)
     await b.page.getByText('Wrong username or password.').waitFor()
     await loginAs(b.page, 'alice', NEW_PASSWORD, 'Phone B')
@@ -157,7 +156,7 @@ describe('the demo app in a real browser', () => {
     await a.page.getByRole('button', { name: 'Log out other devices' }).click()
     await a.page.getByText('Every other device is logged out.').waitFor()
     await expect.poll(() => items.count()).toBe(1)
-    await expectSentToLogin(b.page)
+    await expectSentToLogin(b.page, 'You were signed out from another device (it logged out the others).')
 
     await a.page.getByRole('button', { name: 'Log out everywhere' }).click()
     await heading(a.page, 'Log in').waitFor()
@@ -199,7 +198,7 @@ describe('the demo app in a real browser', () => {
     await suspendedRow.first().waitFor()
     expect(await suspendedRow.first().textContent()).toContain('bob')
     expect(await suspendedRow.first().textContent()).toContain('by: admin:root')
-    await expectSentToLogin(user.page)
+    await expectSentToLogin(user.page, 'An administrator suspended your account.')
     await login(user.page, 'bob')
     await user.page.getByText('This account is suspended.').waitFor()
     await admin.page.screenshot({ path: screenshotPath('admin-suspended'), fullPage: true })
@@ -213,7 +212,7 @@ describe('the demo app in a real browser', () => {
     await bob.getByRole('button', { name: 'Save roles' }).click()
     await admin.page.getByText('bob now has the roles: user, auditor.').waitFor()
     await audit.locator('tr', { hasText: 'user.roles_changed' }).first().waitFor()
-    await expectSentToLogin(user.page)
+    await expectSentToLogin(user.page, 'An administrator changed your roles; your next session carries the new ones.')
     await loginAs(user.page, 'bob')
     await user.page.locator('dl.facts').getByText('auditor', { exact: true }).waitFor()
 

@@ -38,7 +38,7 @@ export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revo
 
 export type AuthResult =
   | { ok: true; session: Session; user: User; setCookie?: string }
-  | { ok: false; failure: AuthFailure; clearCookie: boolean }
+  | { ok: false; failure: AuthFailure; clearCookie: boolean; /** Why the session it named ended, when known. */ reason?: string }
 
 export interface StartedSession {
   session: Session
@@ -73,6 +73,11 @@ export interface SessionManagerDeps {
   onForgotten?: (sessionIds: string[]) => void
   /** Unsealed cookies kept in memory (0 turns the cache off). Default 100 000. */
   unsealCacheSize?: number
+}
+
+/** A stored revocation reason as the 401 names it (CONTRACT section 2: a logout is `logged_out`). */
+function reasonWord(reason: RevocationReason | null): string {
+  return reason === 'logout' ? 'logged_out' : (reason ?? 'revoked')
 }
 
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
@@ -149,18 +154,18 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const found = await store.findSessionWithUser(payload.sid)
       if (found === null) return { ok: false, failure: 'unknown_session', clearCookie: true }
       const { session, user } = found
-      if (session.revokedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true }
+      if (session.revokedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true, reason: reasonWord(session.revokedReason) }
       const now = clock.now()
       if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) {
         if (await store.revokeSession(session.id, 'expired', now)) {
           notify([session.id])
           await audit('session.expired', { userId: session.userId, sessionId: session.id, ...origin })
         }
-        return { ok: false, failure: 'expired', clearCookie: true }
+        return { ok: false, failure: 'expired', clearCookie: true, reason: 'expired' }
       }
 
       // Suspension revokes every session; this is the second lock on the same door.
-      if (user.suspendedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true }
+      if (user.suspendedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true, reason: 'suspended' }
 
       const presented = hashCredential(payload.cred)
       const isCurrent = sameHash(session.credentialHash, presented)
@@ -175,7 +180,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           await audit('session.reuse_detected', { userId: session.userId, sessionId: session.id, ...origin })
           await audit('session.revoked', { userId: session.userId, sessionId: session.id, ...origin, details: { reason: 'reuse_detected' } })
         }
-        return { ok: false, failure: 'reuse_detected', clearCookie: true }
+        return { ok: false, failure: 'reuse_detected', clearCookie: true, reason: 'reuse_detected' }
       }
 
       let setCookie: string | undefined
