@@ -11,6 +11,7 @@ import { problemResponse } from './http/problem.js'
 import { accessLog } from './middleware/access-log.js'
 import { crossSiteProtection } from './middleware/cross-site.js'
 import { requestId } from './middleware/request-id.js'
+import { responseDefaults } from './middleware/response-defaults.js'
 import { sessionMiddleware } from './middleware/session.js'
 import { authRoutes } from './routes/auth.js'
 import { deviceRoutes } from './routes/devices.js'
@@ -84,6 +85,7 @@ export function createGateway(deps: AppDeps): Gateway {
   app.onError(createErrorHandler(logger))
   app.notFound(() => problemResponse('ERR_NOT_FOUND'))
   app.use('*', requestId)
+  app.use('*', responseDefaults)
   app.use('*', async (c, next) => {
     c.set('clientIp', clientIp(c))
     await next()
