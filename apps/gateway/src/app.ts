@@ -14,6 +14,7 @@ import { requestId } from './middleware/request-id.js'
 import { responseDefaults } from './middleware/response-defaults.js'
 import { sessionMiddleware } from './middleware/session.js'
 import { authRoutes } from './routes/auth.js'
+import { cookieFactsRoutes } from './routes/cookie-facts.js'
 import { deviceRoutes } from './routes/devices.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminUserRoutes } from './routes/admin-users.js'
@@ -105,6 +106,7 @@ export function createGateway(deps: AppDeps): Gateway {
   app.route('/', jwksRoutes(core.keys))
   app.use('*', crossSiteProtection(config.publicOrigin))
   app.use('/auth/*', sessionMiddleware(sessions))
+  app.route('/auth', cookieFactsRoutes(sessions.cookie))
   app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users }))
   app.route('/auth/sessions', deviceRoutes({ store, sessions, clock }))
   app.use('/admin/*', sessionMiddleware(sessions), requireRole('admin'))
