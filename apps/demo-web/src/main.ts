@@ -16,10 +16,12 @@ import { homeView } from './views/home.js'
 import { renderChrome } from './views/layout.js'
 import { loginView } from './views/login.js'
 import { passwordView } from './views/password.js'
+import { underTheHoodView } from './views/under-the-hood.js'
 
 const routes: Record<string, Route> = {
   '/login': { title: 'Log in', access: 'guest', view: loginView },
   '/': { title: 'Who am I', access: 'user', view: homeView },
+  '/under-the-hood': { title: 'Under the hood', access: 'user', view: underTheHoodView },
   '/devices': { title: 'Your devices', access: 'user', view: devicesView },
   '/password': { title: 'Change password', access: 'user', view: passwordView },
   '/admin': { title: 'Administration', access: 'admin', view: adminView },

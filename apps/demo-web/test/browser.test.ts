@@ -278,6 +278,50 @@ describe('the demo app in a real browser', () => {
     await watch.verify()
   }, 60_000)
 
+  it('shows under the hood what the browser holds beside what each service verified, and the route rules at work', async () => {
+    const { page, context, watch } = await device()
+    await loginAs(page, 'dave', PASSWORD, 'Hood laptop')
+    await page.getByRole('link', { name: 'Under the hood' }).click()
+    await heading(page, 'Under the hood').waitFor()
+
+    // The cookie's attributes as the gateway set them, and a live proof that scripts read nothing.
+    const browserSide = page.locator('section.card', { has: page.getByRole('heading', { name: 'In this browser' }) })
+    for (const attribute of ['HttpOnly', 'SameSite=Lax', 'Path=/']) await browserSide.getByText(attribute, { exact: true }).waitFor()
+    const cookie = (await context.cookies()).find((c) => c.name === 'gatehouse')!
+    expect(await browserSide.textContent()).toContain(`${cookie.value.length} bytes`)
+    const proof = page.getByTestId('script-proof')
+    expect(await proof.textContent()).toBe('document.cookie""localStorage0 item(s)sessionStorage0 item(s)')
+
+    // Each service echoes what it verified: the same kid, a different aud.
+    const jwks = (await (await page.request.get('/.well-known/jwks.json')).json()) as { keys: { kid: string }[] }
+    const seen: Record<string, string> = {}
+    for (const name of ['orders', 'profile']) {
+      await page.getByRole('button', { name: `Ask ${name} what it verified` }).click()
+      const out = page.getByTestId(`verified-${name}`)
+      await out.locator('dl').waitFor()
+      const aud = out.locator('dt', { hasText: /^aud$/ }).locator('xpath=following-sibling::dd[1]')
+      expect(await aud.textContent()).toBe(`"${name}"`)
+      expect(await aud.locator('code.highlight').count()).toBe(1)
+      const kid = (await out.locator('dt', { hasText: /^header\.kid$/ }).locator('xpath=following-sibling::dd[1]').textContent())!
+      expect(jwks.keys.map((k) => k.kid)).toContain(kid)
+      seen[name] = kid
+      expect(await out.locator('dt', { hasText: /^header\.typ$/ }).locator('xpath=following-sibling::dd[1]').textContent()).toBe('at+jwt')
+      expect(await out.textContent()).not.toMatch(JWT)
+    }
+    expect(seen.orders).toBe(seen.profile)
+
+    // The route rules: a user without the admin role gets 403 from the gateway, a big body 413.
+    const rule = page.getByTestId('rule-answer')
+    await page.getByRole('button', { name: 'Call an admin-only route' }).click()
+    await rule.getByText(/GET \/api\/orders\/admin\/orders answered 403 ERR_FORBIDDEN by the gateway/).waitFor()
+    await page.getByRole('button', { name: 'Send a 70 KB order' }).click()
+    await rule.getByText(/POST \/api\/orders\/orders answered 413 ERR_PAYLOAD_TOO_LARGE by the gateway/).waitFor()
+    await page.getByRole('list').filter({ hasText: 'Open a private window' }).waitFor()
+    await page.screenshot({ path: screenshotPath('under-the-hood'), fullPage: true })
+    await expectNoTokenInBrowser(page, context, true)
+    await watch.verify()
+  }, 60_000)
+
   it('the watcher does see a JWT when a response carries one', async () => {
     // Proves the leak check above can fail: a route fulfilled with a token-shaped body.
     const { page, watch } = await device()

@@ -57,6 +57,8 @@ export async function startStack(webRoot: string, env: Record<string, string> = 
         GATEHOUSE_PUBLIC_ORIGIN: origin,
         GATEHOUSE_UPSTREAMS: `orders=http://127.0.0.1:${ordersPort},profile=http://127.0.0.1:${profilePort}`,
         GATEHOUSE_WEB_ROOT: webRoot,
+        // The demo's own route rules, as `pnpm demo` runs it.
+        GATEHOUSE_CONFIG: join(REPO_ROOT, 'apps', 'demo', 'routes.json'),
         GATEHOUSE_DATA_DIR: dir,
         DATABASE_URL: `file:${join(dir, 'gatehouse.db')}`,
         GATEHOUSE_COOKIE_SECRET: 'browser-test-cookie-secret-0123456789-abcdef',
