@@ -59,6 +59,7 @@ export async function startStack(webRoot: string, env: Record<string, string> = 
         GATEHOUSE_WEB_ROOT: webRoot,
         // The demo's own route rules, as `pnpm demo` runs it.
         GATEHOUSE_CONFIG: join(REPO_ROOT, 'apps', 'demo', 'routes.json'),
+        GATEHOUSE_ROLES: 'admin,user,auditor',
         GATEHOUSE_DATA_DIR: dir,
         DATABASE_URL: `file:${join(dir, 'gatehouse.db')}`,
         GATEHOUSE_COOKIE_SECRET: 'browser-test-cookie-secret-0123456789-abcdef',

@@ -82,6 +82,8 @@ export function planDemo(env: Record<string, string | undefined>, repoRoot: stri
       GATEHOUSE_WEB_ROOT: env.GATEHOUSE_WEB_ROOT || join(webDir, 'dist'),
       // Route rules: the gateway itself refuses the services' admin routes to non-admins.
       GATEHOUSE_CONFIG: env.GATEHOUSE_CONFIG || join(repoRoot, 'apps', 'demo', 'routes.json'),
+      // Declared roles: a typo in the admin screen is refused instead of creating a new role.
+      GATEHOUSE_ROLES: env.GATEHOUSE_ROLES || 'admin,user,auditor',
       // A readable console: warnings and errors only, unless LOG_LEVEL says otherwise.
       LOG_LEVEL: env.LOG_LEVEL || 'warn',
     },

@@ -9,6 +9,7 @@ import { assertStrongSecret } from './secret-strength.js'
 import { loadRoutesFile } from './routes-file.js'
 import { parseUpstreams } from './upstreams.js'
 import { parseWebRoot } from './web-root.js'
+import { parseKnownRoles } from './known-roles.js'
 import { parseTrustedProxies } from '../http/client-ip.js'
 
 export const DEFAULT_UPSTREAMS = 'orders=http://127.0.0.1:4001,profile=http://127.0.0.1:4002'
@@ -36,6 +37,7 @@ const EnvSchema = z.object({
   GATEHOUSE_TRUSTED_PROXIES: z.string().default(''),
   GATEHOUSE_PRUNE_EVERY: seconds(600, 86_400),
   GATEHOUSE_WEB_ROOT: z.string().optional(),
+  GATEHOUSE_ROLES: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 })
@@ -112,5 +114,6 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     logLevel: e.LOG_LEVEL,
     dataDir,
     webRoot: parseWebRoot(e.GATEHOUSE_WEB_ROOT, cwd),
+    knownRoles: parseKnownRoles(e.GATEHOUSE_ROLES, routes),
   }
 }
