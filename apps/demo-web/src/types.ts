@@ -53,4 +53,18 @@ export interface RotationResult {
   alg: string
   emergency: boolean
   retired: string[]
+  /** When the new key signs: at once after an emergency, 40 s later otherwise. */
+  signsFrom: string
+  /** Keys this rotation removed from the JWKS (every older one in an emergency). */
+  dropped: string[]
+}
+
+export interface PublishedKey {
+  kid: string
+  alg: string
+  state: 'next' | 'signing' | 'retiring'
+  createdAt: string
+  signsFrom: string
+  signsUntil: string | null
+  publishedUntil: string | null
 }

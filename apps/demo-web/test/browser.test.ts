@@ -344,11 +344,18 @@ describe('the demo app in a real browser', () => {
     const rotations = () => audit.locator('tr', { hasText: 'key.rotated' }).count()
     expect(await rotations()).toBe(0)
 
+    // The keys card lists every published key with its state, before and after each rotation.
+    const keyRows = admin.page.getByRole('table', { name: 'Published signing keys' }).locator('tbody tr')
+    await expect.poll(() => keyRows.count()).toBe(1)
+    expect(await keyRows.first().getAttribute('data-state')).toBe('signing')
     await admin.page.getByRole('button', { name: 'Rotate signing key' }).click()
-    await admin.page.getByText(/Key rotated: older keys stay published.*New key \S+ \(EdDSA\)/).waitFor()
+    await admin.page.getByText(/New key \S+ \(EdDSA\) is published now and signs from .+, once services have had time to fetch it\. Until then the current key signs/).waitFor()
     await expect.poll(rotations).toBe(1)
     const published = async () => ((await (await admin.page.request.get('/.well-known/jwks.json')).json()) as { keys: unknown[] }).keys.length
     expect(await published()).toBe(2)
+    await expect.poll(() => keyRows.count()).toBe(2)
+    expect(await keyRows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual(['next', 'signing'])
+    expect(await keyRows.first().textContent()).toContain('published, signs soon')
 
     // The emergency rotation asks once more, in the page, with the focus on the confirmation.
     await admin.page.getByRole('button', { name: 'Emergency rotation…' }).click()
@@ -356,9 +363,13 @@ describe('the demo app in a real browser', () => {
     expect(await yes.evaluate((el) => el === document.activeElement)).toBe(true)
     await admin.page.screenshot({ path: screenshotPath('admin-keys'), fullPage: true })
     await yes.click()
-    await admin.page.getByText(/Emergency rotation done.*Retired: \S+/).waitFor()
+    // Both older keys were dropped, and the message names both.
+    await admin.page.getByText(/Emergency rotation done: new key \S+ \(EdDSA\) signs now\. Dropped from the JWKS: \S+, \S+\./).waitFor()
     await expect.poll(rotations).toBe(2)
     expect(await published()).toBe(1)
+    await expect.poll(() => keyRows.count()).toBe(1)
+    expect(await keyRows.first().getAttribute('data-state')).toBe('signing')
+    await admin.page.screenshot({ path: screenshotPath('admin-keys-after-emergency'), fullPage: true })
 
     await expectNoTokenInBrowser(admin.page, admin.context, true)
     await admin.watch.verify()
