@@ -41,10 +41,12 @@ afterAll(async () => {
 })
 
 /** A browser profile of its own: another device, as far as the gateway can tell. */
-async function device(): Promise<{ context: BrowserContext; page: Page; watch: PageWatch }> {
+async function device(options: { fakeClock?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; watch: PageWatch }> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 820 }, baseURL: stack.origin })
   context.setDefaultTimeout(10_000)
   contexts.push(context)
+  // The page's timers and Date under the test's control (the gateway keeps real time).
+  if (options.fakeClock) await context.clock.install()
   const page = await context.newPage()
   const watch = watchPage(page, stack.origin)
   await page.goto('/')
@@ -148,6 +150,8 @@ describe('the demo app in a real browser', () => {
     await expectSentToLogin(b.page, 'Your password was changed on another device, which signs out every other one.')
     await login(b.page, 'alice', PASSWORD)
     await b.page.getByText('Wrong username or password.').waitFor()
+    // The new answer replaces the banner of the old one: they never stack.
+    expect(await notice(b.page).isVisible()).toBe(false)
     await loginAs(b.page, 'alice', NEW_PASSWORD, 'Phone B')
 
     // "Log out other devices", then "log out everywhere".
@@ -221,8 +225,8 @@ describe('the demo app in a real browser', () => {
     for (const { watch } of [admin, user]) await watch.verify()
   }, 90_000)
 
-  it('says when to try again after too many failed logins (429 and Retry-After)', async () => {
-    const { page, watch } = await device()
+  it('says when to try again after too many failed logins (429 and Retry-After), counting down with the button disabled', async () => {
+    const { page, watch } = await device({ fakeClock: true })
     for (let i = 0; i < 5; i++) {
       const answered = page.waitForResponse((r) => r.url().endsWith('/auth/login'))
       await login(page, 'carol', 'wrong password')
@@ -239,7 +243,17 @@ describe('the demo app in a real browser', () => {
     await message.waitFor()
     expect(Number((await message.textContent())!.match(/in (\d+) seconds/)![1])).toBe(retryAfter)
     expect(await heading(page, 'Log in').count()).toBe(1)
+    const button = page.getByRole('button', { name: 'Log in' })
+    expect(await button.isDisabled()).toBe(true)
     await page.screenshot({ path: screenshotPath('rate-limited'), fullPage: true })
+
+    // It counts down, and the button comes back when the wait is over (the page's clock runs fast).
+    await page.clock.runFor(10_000)
+    expect(Number((await message.textContent())!.match(/in (\d+) seconds/)![1])).toBe(retryAfter - 10)
+    expect(await button.isDisabled()).toBe(true)
+    await page.clock.runFor((retryAfter - 10) * 1000)
+    await page.getByText('You can try again now.').waitFor()
+    expect(await button.isDisabled()).toBe(false)
     await watch.verify()
   }, 60_000)
 
