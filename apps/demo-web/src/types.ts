@@ -29,6 +29,10 @@ export interface Device {
   lastSeenAt: string
   current: boolean
   clientIp?: string | null
+  /** Where it signed in, coarsely: an IPv4 /24 or an IPv6 /48. */
+  network?: string | null
+  /** The first characters of the session id, to tell two devices of one name apart. */
+  shortId?: string
 }
 
 export interface AdminUser extends User {
@@ -45,6 +49,9 @@ export interface AuditEvent {
   userId: string | null
   sessionId: string | null
   clientIp: string | null
+  userAgent?: string | null
+  /** The user agent as a person names it ("Firefox on Linux"). */
+  device?: string | null
   details: Record<string, unknown>
 }
 

@@ -124,6 +124,10 @@ describe('the demo app in a real browser', () => {
     const current = a.page.locator('ul.devices > li.current')
     expect(await current.textContent()).toContain('Laptop A')
     expect(await current.textContent()).toContain('This device')
+    // Two browsers of the same make: told apart by network and a short id.
+    const where = await items.locator('.device-where').allTextContents()
+    for (const text of where) expect(text).toMatch(/^Network 127\.0\.0\.0\/24 · id [\w-]{8}$/)
+    expect(new Set(where).size).toBe(2)
     await a.page.screenshot({ path: screenshotPath('devices'), fullPage: true })
 
     await a.page.getByRole('button', { name: 'Revoke Phone B' }).click()
@@ -202,6 +206,22 @@ describe('the demo app in a real browser', () => {
     await suspendedRow.first().waitFor()
     expect(await suspendedRow.first().textContent()).toContain('bob')
     expect(await suspendedRow.first().textContent()).toContain('by: admin:root')
+    // Each event with the device and address it came from.
+    expect(await suspendedRow.first().locator('td').nth(3).textContent()).toBe('Chrome on Linux')
+    const loginRow = audit.locator('tr', { hasText: 'login.succeeded' }).first()
+    expect(await loginRow.locator('td').nth(3).textContent()).toMatch(/^Chrome on Linux · id [\w-]{8}$/)
+    expect(await suspendedRow.first().locator('td').nth(4).textContent()).toBe('127.0.0.1')
+    // Filters: by event type, then by user as well.
+    await admin.page.getByRole('combobox', { name: 'Event', exact: true }).selectOption('user.suspended')
+    await expect.poll(async () => (await audit.locator('tr').allTextContents()).every((t) => t.includes('user.suspended'))).toBe(true)
+    await admin.page.getByRole('combobox', { name: 'Event', exact: true }).selectOption('')
+    await admin.page.getByRole('combobox', { name: 'User', exact: true }).selectOption({ label: 'bob' })
+    await expect.poll(async () => {
+      const users = await audit.locator('tr td:nth-child(3)').allTextContents()
+      return users.length > 0 && users.every((u) => u === 'bob')
+    }).toBe(true)
+    await admin.page.screenshot({ path: screenshotPath('admin-audit-filtered'), fullPage: true })
+    await admin.page.getByRole('combobox', { name: 'User', exact: true }).selectOption('')
     await expectSentToLogin(user.page, 'An administrator suspended your account.')
     await login(user.page, 'bob')
     await user.page.getByText('This account is suspended.').waitFor()
