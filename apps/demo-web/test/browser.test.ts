@@ -351,6 +351,16 @@ describe('the demo app in a real browser', () => {
     await page.getByRole('button', { name: 'Send a 70 KB order' }).click()
     await rule.getByText(/POST \/api\/orders\/orders answered 413 ERR_PAYLOAD_TOO_LARGE by the gateway/).waitFor()
     await page.getByRole('list').filter({ hasText: 'Open a private window' }).waitFor()
+    // The links lead somewhere: the README, the verify guide, the threat model and the JWKS.
+    const links = page.getByTestId('doc-links').getByRole('link')
+    const targets = await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')!))
+    expect(targets).toEqual(['/docs/README.txt', '/docs/verify-guide.txt', '/docs/THREATS.txt', '/.well-known/jwks.json'])
+    for (const [href, start] of [['/docs/README.txt', '# Gatehouse'], ['/docs/verify-guide.txt', '#'], ['/docs/THREATS.txt', '# Gatehouse threat model']] as const) {
+      const res = await page.request.get(href)
+      expect(res.status(), href).toBe(200)
+      expect(res.headers()['content-type']).toMatch(/^text\/plain/)
+      expect((await res.text()).startsWith(start), href).toBe(true)
+    }
     await page.screenshot({ path: screenshotPath('under-the-hood'), fullPage: true })
     await expectNoTokenInBrowser(page, context, true)
     await watch.verify()

@@ -139,8 +139,16 @@ function tryThisCard(): HTMLElement {
     ),
     h(
       'p',
-      { class: 'small muted' },
-      'More: README.md (section "The demo") and packages/verify/README.md (how a service verifies the token), in the repository; THREATS.md for what this defends against.',
+      { class: 'small', 'data-testid': 'doc-links' },
+      'Read more: the ',
+      h('a', { href: '/docs/README.txt' }, 'README'),
+      ' (section "The demo"), the ',
+      h('a', { href: '/docs/verify-guide.txt' }, 'verify guide'),
+      ' (how a service checks the token), the ',
+      h('a', { href: '/docs/THREATS.txt' }, 'threat model'),
+      ', and the published keys at ',
+      h('a', { href: '/.well-known/jwks.json' }, '/.well-known/jwks.json'),
+      '.',
     ),
   )
 }
