@@ -1,3 +1,4 @@
+import { verifiedHeader } from './verified-header.js'
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { GatehouseVerifier } from '@gatehouse/verify'
@@ -47,6 +48,10 @@ export function createOrdersApp({ verifier, book = createOrderBook() }: OrdersAp
     if (order === undefined || order.userId !== c.get('auth').sub) return problem(c, 404, 'ERR_NOT_FOUND', 'Not Found')
     return c.json({ order })
   })
+
+  // What this service verified, side by side with what the browser holds (the demo's "under the
+  // hood" view): the token's header fields and claims, never the token.
+  app.get('/token', (c) => c.json({ service: 'orders', header: verifiedHeader(c.req.header('authorization')), claims: c.get('auth') }))
 
   app.get('/admin/orders', requireRole('admin'), (c) => c.json({ orders: book.all() }))
   return app

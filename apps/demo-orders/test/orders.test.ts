@@ -122,3 +122,24 @@ describe('demo orders admin route', () => {
     expect(users.size).toBeGreaterThanOrEqual(2)
   })
 })
+
+describe('GET /token: what the orders service verified, for the demo\'s "under the hood" view', () => {
+  it('echoes the verified header (alg, kid of a published key, typ) and claims with aud "orders", never the token', async () => {
+    const res = await viaGateway('/token', alice)
+    expect(res.status).toBe(200)
+    const body = json(res) as { service: string; header: { alg: string; kid: string; typ: string }; claims: Record<string, unknown> }
+    expect(body.service).toBe('orders')
+    const token = lastToken()
+    expect(res.body.toString()).not.toContain(token)
+    expect(res.body.toString()).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/)
+    expect(body.header).toMatchObject({ alg: 'EdDSA', typ: 'at+jwt' })
+    const jwks = (await (await fetch(`${gw.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }
+    expect(jwks.keys.map((k) => k.kid)).toContain(body.header.kid)
+    expect(body.claims).toMatchObject({ aud: 'orders', client_id: 'gatehouse' })
+    expect(typeof body.claims.jti).toBe('string')
+  })
+
+  it('answers 401 to a call that bypasses the gateway', async () => {
+    expect((await direct('/token')).status).toBe(401)
+  })
+})

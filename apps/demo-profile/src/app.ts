@@ -1,3 +1,4 @@
+import { verifiedHeader } from './verified-header.js'
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { GatehouseVerifier } from '@gatehouse/verify'
@@ -41,6 +42,10 @@ export function createProfileApp({ verifier, now = () => new Date() }: ProfileAp
     const claims = c.get('auth')
     return c.json({ sub: claims.sub, sid: claims.sid, roles: claims.roles, token: claims })
   })
+
+  // What this service verified, side by side with what the browser holds (the demo's "under the
+  // hood" view): the token's header fields and claims, never the token.
+  app.get('/token', (c) => c.json({ service: 'profile', header: verifiedHeader(c.req.header('authorization')), claims: c.get('auth') }))
 
   app.get('/admin/stats', requireRole('admin'), (c) =>
     c.json({

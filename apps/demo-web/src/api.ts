@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly detail: string | undefined,
     /** Seconds to wait before trying again, from Retry-After (or `retryAfter` in the body). */
     readonly retryAfter: number | undefined,
+    /** On a 401 for a session that ended: why (`device_revoked`, `expired`, …). */
+    readonly reason?: string,
   ) {
     super(detail ?? title)
     this.name = 'ApiError'
@@ -30,10 +32,10 @@ export interface RawAnswer {
   body: unknown
 }
 
-let sessionLost: (() => void) | undefined
+let sessionLost: ((reason: string | undefined) => void) | undefined
 
 /** Called on any 401 that is not a wrong password: the session is gone, back to the login form. */
-export function onSessionLost(handler: () => void): void {
+export function onSessionLost(handler: (reason: string | undefined) => void): void {
   sessionLost = handler
 }
 
@@ -85,7 +87,8 @@ function toError(res: Response, body: unknown): ApiError {
   const code = typeof problem.code === 'string' ? problem.code : `HTTP_${res.status}`
   const title = typeof problem.title === 'string' ? problem.title : res.statusText || `HTTP ${res.status}`
   const detail = typeof problem.detail === 'string' ? problem.detail : undefined
-  return new ApiError(res.status, code, title, detail, retryAfterSeconds(res, problem))
+  const reason = typeof problem.reason === 'string' ? problem.reason : undefined
+  return new ApiError(res.status, code, title, detail, retryAfterSeconds(res, problem), reason)
 }
 
 /** Calls the gateway; throws ApiError on any error status, after a lost session is handled. */
@@ -95,7 +98,7 @@ export async function callRaw(path: string, options: CallOptions = {}): Promise<
   if (!res.ok) {
     const error = toError(res, body)
     // A wrong password is an answer to show on the form, not a lost session.
-    if (res.status === 401 && error.code !== 'ERR_BAD_CREDENTIALS') sessionLost?.()
+    if (res.status === 401 && error.code !== 'ERR_BAD_CREDENTIALS') sessionLost?.(error.reason)
     throw error
   }
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', body }

@@ -5,6 +5,7 @@
 // every call is a same-origin fetch the gateway answers (api.ts).
 
 import { call, onSessionLost } from './api.js'
+import { whySessionEnded } from './session-ended.js'
 import { bindNotice } from './notice.js'
 import { createRouter, type Route } from './router.js'
 import { auth } from './state.js'
@@ -15,10 +16,12 @@ import { homeView } from './views/home.js'
 import { renderChrome } from './views/layout.js'
 import { loginView } from './views/login.js'
 import { passwordView } from './views/password.js'
+import { underTheHoodView } from './views/under-the-hood.js'
 
 const routes: Record<string, Route> = {
   '/login': { title: 'Log in', access: 'guest', view: loginView },
   '/': { title: 'Who am I', access: 'user', view: homeView },
+  '/under-the-hood': { title: 'Under the hood', access: 'user', view: underTheHoodView },
   '/devices': { title: 'Your devices', access: 'user', view: devicesView },
   '/password': { title: 'Change password', access: 'user', view: passwordView },
   '/admin': { title: 'Administration', access: 'admin', view: adminView },
@@ -41,11 +44,11 @@ async function start(): Promise<void> {
     chrome: (path) => renderChrome(nav, who, path, { notice, navigate: (p) => router.navigate(p) }),
   })
 
-  onSessionLost(() => {
+  onSessionLost((reason) => {
     // Only a session this page knew about can "end"; a guest is on the login form already.
     if (auth.get() === null) return
     auth.clear()
-    notice.show('Your session has ended (logged out, revoked or expired). Please log in again.', 'error')
+    notice.show(`${whySessionEnded(reason)} Please log in again.`, 'error')
     router.navigate('/login')
   })
 

@@ -59,6 +59,7 @@ export function createRouter(options: {
     if (path !== '/login') returnTo = undefined
 
     const ticket = ++renderCount
+    notice.settle()
     options.chrome(path)
     document.title = `${route.title} · Gatehouse demo`
     main.setAttribute('aria-busy', 'true')

@@ -29,6 +29,10 @@ export interface Device {
   lastSeenAt: string
   current: boolean
   clientIp?: string | null
+  /** Where it signed in, coarsely: an IPv4 /24 or an IPv6 /48. */
+  network?: string | null
+  /** The first characters of the session id, to tell two devices of one name apart. */
+  shortId?: string
 }
 
 export interface AdminUser extends User {
@@ -45,6 +49,9 @@ export interface AuditEvent {
   userId: string | null
   sessionId: string | null
   clientIp: string | null
+  userAgent?: string | null
+  /** The user agent as a person names it ("Firefox on Linux"). */
+  device?: string | null
   details: Record<string, unknown>
 }
 
@@ -53,4 +60,18 @@ export interface RotationResult {
   alg: string
   emergency: boolean
   retired: string[]
+  /** When the new key signs: at once after an emergency, 40 s later otherwise. */
+  signsFrom: string
+  /** Keys this rotation removed from the JWKS (every older one in an emergency). */
+  dropped: string[]
+}
+
+export interface PublishedKey {
+  kid: string
+  alg: string
+  state: 'next' | 'signing' | 'retiring'
+  createdAt: string
+  signsFrom: string
+  signsUntil: string | null
+  publishedUntil: string | null
 }

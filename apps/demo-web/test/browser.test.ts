@@ -1,15 +1,11 @@
 import { rmSync } from 'node:fs'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM } from './chromium.js'
 import { expectNoTokenInBrowser, JWT, watchPage, type PageWatch } from './page-watch.js'
 import { buildWebApp, screenshotPath, startStack, tempDir, type Stack } from './stack.js'
 
 // The demo app in Debian's Chromium, against a real gateway and both demo services.
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-}
 
 const PASSWORD = 'correct horse battery staple'
 const NEW_PASSWORD = 'a brand new passphrase 42'
@@ -45,10 +41,12 @@ afterAll(async () => {
 })
 
 /** A browser profile of its own: another device, as far as the gateway can tell. */
-async function device(): Promise<{ context: BrowserContext; page: Page; watch: PageWatch }> {
+async function device(options: { fakeClock?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; watch: PageWatch }> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 820 }, baseURL: stack.origin })
   context.setDefaultTimeout(10_000)
   contexts.push(context)
+  // The page's timers and Date under the test's control (the gateway keeps real time).
+  if (options.fakeClock) await context.clock.install()
   const page = await context.newPage()
   const watch = watchPage(page, stack.origin)
   await page.goto('/')
@@ -81,11 +79,14 @@ async function callService(page: Page, label: 'orders' | 'profile'): Promise<str
   return (await answer.textContent()) ?? ''
 }
 
-/** A revoked device finds out on its next request: the gateway says 401, the page shows the login form. */
-async function expectSentToLogin(page: Page): Promise<void> {
+/**
+ * A revoked device finds out on its next request: the gateway says 401 with the reason, the page
+ * shows the login form and says why in plain words.
+ */
+async function expectSentToLogin(page: Page, why: string): Promise<void> {
   await page.getByRole('button', { name: 'Call the orders service' }).click()
   await heading(page, 'Log in').waitFor()
-  await notice(page).getByText('Your session has ended').waitFor()
+  await notice(page).getByText(`${why} Please log in again.`).waitFor()
   expect(await page.evaluate(() => location.hash)).toBe('#/login')
 }
 
@@ -123,12 +124,16 @@ describe('the demo app in a real browser', () => {
     const current = a.page.locator('ul.devices > li.current')
     expect(await current.textContent()).toContain('Laptop A')
     expect(await current.textContent()).toContain('This device')
+    // Two browsers of the same make: told apart by network and a short id.
+    const where = await items.locator('.device-where').allTextContents()
+    for (const text of where) expect(text).toMatch(/^Network 127\.0\.0\.0\/24 · id [\w-]{8}$/)
+    expect(new Set(where).size).toBe(2)
     await a.page.screenshot({ path: screenshotPath('devices'), fullPage: true })
 
     await a.page.getByRole('button', { name: 'Revoke Phone B' }).click()
     await a.page.getByText('“Phone B” is logged out.').waitFor()
     await expect.poll(() => items.count()).toBe(1)
-    await expectSentToLogin(b.page)
+    await expectSentToLogin(b.page, 'You were signed out from another device.')
     await expectNoTokenInBrowser(b.page, b.context, false)
     await b.page.screenshot({ path: screenshotPath('session-ended'), fullPage: true })
 
@@ -146,9 +151,11 @@ describe('the demo app in a real browser', () => {
     await a.page.getByRole('button', { name: 'Change password' }).click()
     await a.page.getByText('Password changed.').waitFor()
     await a.page.screenshot({ path: screenshotPath('password'), fullPage: true })
-    await expectSentToLogin(b.page)
+    await expectSentToLogin(b.page, 'Your password was changed on another device, which signs out every other one.')
     await login(b.page, 'alice', PASSWORD)
     await b.page.getByText('Wrong username or password.').waitFor()
+    // The new answer replaces the banner of the old one: they never stack.
+    expect(await notice(b.page).isVisible()).toBe(false)
     await loginAs(b.page, 'alice', NEW_PASSWORD, 'Phone B')
 
     // "Log out other devices", then "log out everywhere".
@@ -157,7 +164,7 @@ describe('the demo app in a real browser', () => {
     await a.page.getByRole('button', { name: 'Log out other devices' }).click()
     await a.page.getByText('Every other device is logged out.').waitFor()
     await expect.poll(() => items.count()).toBe(1)
-    await expectSentToLogin(b.page)
+    await expectSentToLogin(b.page, 'You were signed out from another device (it logged out the others).')
 
     await a.page.getByRole('button', { name: 'Log out everywhere' }).click()
     await heading(a.page, 'Log in').waitFor()
@@ -199,7 +206,23 @@ describe('the demo app in a real browser', () => {
     await suspendedRow.first().waitFor()
     expect(await suspendedRow.first().textContent()).toContain('bob')
     expect(await suspendedRow.first().textContent()).toContain('by: admin:root')
-    await expectSentToLogin(user.page)
+    // Each event with the device and address it came from.
+    expect(await suspendedRow.first().locator('td').nth(3).textContent()).toBe('Chrome on Linux')
+    const loginRow = audit.locator('tr', { hasText: 'login.succeeded' }).first()
+    expect(await loginRow.locator('td').nth(3).textContent()).toMatch(/^Chrome on Linux · id [\w-]{8}$/)
+    expect(await suspendedRow.first().locator('td').nth(4).textContent()).toBe('127.0.0.1')
+    // Filters: by event type, then by user as well.
+    await admin.page.getByRole('combobox', { name: 'Event', exact: true }).selectOption('user.suspended')
+    await expect.poll(async () => (await audit.locator('tr').allTextContents()).every((t) => t.includes('user.suspended'))).toBe(true)
+    await admin.page.getByRole('combobox', { name: 'Event', exact: true }).selectOption('')
+    await admin.page.getByRole('combobox', { name: 'User', exact: true }).selectOption({ label: 'bob' })
+    await expect.poll(async () => {
+      const users = await audit.locator('tr td:nth-child(3)').allTextContents()
+      return users.length > 0 && users.every((u) => u === 'bob')
+    }).toBe(true)
+    await admin.page.screenshot({ path: screenshotPath('admin-audit-filtered'), fullPage: true })
+    await admin.page.getByRole('combobox', { name: 'User', exact: true }).selectOption('')
+    await expectSentToLogin(user.page, 'An administrator suspended your account.')
     await login(user.page, 'bob')
     await user.page.getByText('This account is suspended.').waitFor()
     await admin.page.screenshot({ path: screenshotPath('admin-suspended'), fullPage: true })
@@ -213,7 +236,7 @@ describe('the demo app in a real browser', () => {
     await bob.getByRole('button', { name: 'Save roles' }).click()
     await admin.page.getByText('bob now has the roles: user, auditor.').waitFor()
     await audit.locator('tr', { hasText: 'user.roles_changed' }).first().waitFor()
-    await expectSentToLogin(user.page)
+    await expectSentToLogin(user.page, 'An administrator changed your roles; your next session carries the new ones.')
     await loginAs(user.page, 'bob')
     await user.page.locator('dl.facts').getByText('auditor', { exact: true }).waitFor()
 
@@ -222,8 +245,8 @@ describe('the demo app in a real browser', () => {
     for (const { watch } of [admin, user]) await watch.verify()
   }, 90_000)
 
-  it('says when to try again after too many failed logins (429 and Retry-After)', async () => {
-    const { page, watch } = await device()
+  it('says when to try again after too many failed logins (429 and Retry-After), counting down with the button disabled', async () => {
+    const { page, watch } = await device({ fakeClock: true })
     for (let i = 0; i < 5; i++) {
       const answered = page.waitForResponse((r) => r.url().endsWith('/auth/login'))
       await login(page, 'carol', 'wrong password')
@@ -240,7 +263,17 @@ describe('the demo app in a real browser', () => {
     await message.waitFor()
     expect(Number((await message.textContent())!.match(/in (\d+) seconds/)![1])).toBe(retryAfter)
     expect(await heading(page, 'Log in').count()).toBe(1)
+    const button = page.getByRole('button', { name: 'Log in' })
+    expect(await button.isDisabled()).toBe(true)
     await page.screenshot({ path: screenshotPath('rate-limited'), fullPage: true })
+
+    // It counts down, and the button comes back when the wait is over (the page's clock runs fast).
+    await page.clock.runFor(10_000)
+    expect(Number((await message.textContent())!.match(/in (\d+) seconds/)![1])).toBe(retryAfter - 10)
+    expect(await button.isDisabled()).toBe(true)
+    await page.clock.runFor((retryAfter - 10) * 1000)
+    await page.getByText('You can try again now.').waitFor()
+    expect(await button.isDisabled()).toBe(false)
     await watch.verify()
   }, 60_000)
 
@@ -279,6 +312,60 @@ describe('the demo app in a real browser', () => {
     await watch.verify()
   }, 60_000)
 
+  it('shows under the hood what the browser holds beside what each service verified, and the route rules at work', async () => {
+    const { page, context, watch } = await device()
+    await loginAs(page, 'dave', PASSWORD, 'Hood laptop')
+    await page.getByRole('link', { name: 'Under the hood' }).click()
+    await heading(page, 'Under the hood').waitFor()
+
+    // The cookie's attributes as the gateway set them, and a live proof that scripts read nothing.
+    const browserSide = page.locator('section.card', { has: page.getByRole('heading', { name: 'In this browser' }) })
+    for (const attribute of ['HttpOnly', 'SameSite=Lax', 'Path=/']) await browserSide.getByText(attribute, { exact: true }).waitFor()
+    const cookie = (await context.cookies()).find((c) => c.name === 'gatehouse')!
+    expect(await browserSide.textContent()).toContain(`${cookie.value.length} bytes`)
+    const proof = page.getByTestId('script-proof')
+    expect(await proof.textContent()).toBe('document.cookie""localStorage0 item(s)sessionStorage0 item(s)')
+
+    // Each service echoes what it verified: the same kid, a different aud.
+    const jwks = (await (await page.request.get('/.well-known/jwks.json')).json()) as { keys: { kid: string }[] }
+    const seen: Record<string, string> = {}
+    for (const name of ['orders', 'profile']) {
+      await page.getByRole('button', { name: `Ask ${name} what it verified` }).click()
+      const out = page.getByTestId(`verified-${name}`)
+      await out.locator('dl').waitFor()
+      const aud = out.locator('dt', { hasText: /^aud$/ }).locator('xpath=following-sibling::dd[1]')
+      expect(await aud.textContent()).toBe(`"${name}"`)
+      expect(await aud.locator('code.highlight').count()).toBe(1)
+      const kid = (await out.locator('dt', { hasText: /^header\.kid$/ }).locator('xpath=following-sibling::dd[1]').textContent())!
+      expect(jwks.keys.map((k) => k.kid)).toContain(kid)
+      seen[name] = kid
+      expect(await out.locator('dt', { hasText: /^header\.typ$/ }).locator('xpath=following-sibling::dd[1]').textContent()).toBe('at+jwt')
+      expect(await out.textContent()).not.toMatch(JWT)
+    }
+    expect(seen.orders).toBe(seen.profile)
+
+    // The route rules: a user without the admin role gets 403 from the gateway, a big body 413.
+    const rule = page.getByTestId('rule-answer')
+    await page.getByRole('button', { name: 'Call an admin-only route' }).click()
+    await rule.getByText(/GET \/api\/orders\/admin\/orders answered 403 ERR_FORBIDDEN by the gateway/).waitFor()
+    await page.getByRole('button', { name: 'Send a 70 KB order' }).click()
+    await rule.getByText(/POST \/api\/orders\/orders answered 413 ERR_PAYLOAD_TOO_LARGE by the gateway/).waitFor()
+    await page.getByRole('list').filter({ hasText: 'Open a private window' }).waitFor()
+    // The links lead somewhere: the README, the verify guide, the threat model and the JWKS.
+    const links = page.getByTestId('doc-links').getByRole('link')
+    const targets = await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')!))
+    expect(targets).toEqual(['/docs/README.txt', '/docs/verify-guide.txt', '/docs/THREATS.txt', '/.well-known/jwks.json'])
+    for (const [href, start] of [['/docs/README.txt', '# Gatehouse'], ['/docs/verify-guide.txt', '#'], ['/docs/THREATS.txt', '# Gatehouse threat model']] as const) {
+      const res = await page.request.get(href)
+      expect(res.status(), href).toBe(200)
+      expect(res.headers()['content-type']).toMatch(/^text\/plain/)
+      expect((await res.text()).startsWith(start), href).toBe(true)
+    }
+    await page.screenshot({ path: screenshotPath('under-the-hood'), fullPage: true })
+    await expectNoTokenInBrowser(page, context, true)
+    await watch.verify()
+  }, 60_000)
+
   it('the watcher does see a JWT when a response carries one', async () => {
     // Proves the leak check above can fail: a route fulfilled with a token-shaped body.
     const { page, watch } = await device()
@@ -301,11 +388,18 @@ describe('the demo app in a real browser', () => {
     const rotations = () => audit.locator('tr', { hasText: 'key.rotated' }).count()
     expect(await rotations()).toBe(0)
 
+    // The keys card lists every published key with its state, before and after each rotation.
+    const keyRows = admin.page.getByRole('table', { name: 'Published signing keys' }).locator('tbody tr')
+    await expect.poll(() => keyRows.count()).toBe(1)
+    expect(await keyRows.first().getAttribute('data-state')).toBe('signing')
     await admin.page.getByRole('button', { name: 'Rotate signing key' }).click()
-    await admin.page.getByText(/Key rotated: older keys stay published.*New key \S+ \(EdDSA\)/).waitFor()
+    await admin.page.getByText(/New key \S+ \(EdDSA\) is published now and signs from .+, once services have had time to fetch it\. Until then the current key signs/).waitFor()
     await expect.poll(rotations).toBe(1)
     const published = async () => ((await (await admin.page.request.get('/.well-known/jwks.json')).json()) as { keys: unknown[] }).keys.length
     expect(await published()).toBe(2)
+    await expect.poll(() => keyRows.count()).toBe(2)
+    expect(await keyRows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual(['next', 'signing'])
+    expect(await keyRows.first().textContent()).toContain('published, signs soon')
 
     // The emergency rotation asks once more, in the page, with the focus on the confirmation.
     await admin.page.getByRole('button', { name: 'Emergency rotation…' }).click()
@@ -313,9 +407,13 @@ describe('the demo app in a real browser', () => {
     expect(await yes.evaluate((el) => el === document.activeElement)).toBe(true)
     await admin.page.screenshot({ path: screenshotPath('admin-keys'), fullPage: true })
     await yes.click()
-    await admin.page.getByText(/Emergency rotation done.*Retired: \S+/).waitFor()
+    // Both older keys were dropped, and the message names both.
+    await admin.page.getByText(/Emergency rotation done: new key \S+ \(EdDSA\) signs now\. Dropped from the JWKS: \S+, \S+\./).waitFor()
     await expect.poll(rotations).toBe(2)
     expect(await published()).toBe(1)
+    await expect.poll(() => keyRows.count()).toBe(1)
+    expect(await keyRows.first().getAttribute('data-state')).toBe('signing')
+    await admin.page.screenshot({ path: screenshotPath('admin-keys-after-emergency'), fullPage: true })
 
     await expectNoTokenInBrowser(admin.page, admin.context, true)
     await admin.watch.verify()

@@ -11,8 +11,10 @@ import { problemResponse } from './http/problem.js'
 import { accessLog } from './middleware/access-log.js'
 import { crossSiteProtection } from './middleware/cross-site.js'
 import { requestId } from './middleware/request-id.js'
+import { responseDefaults } from './middleware/response-defaults.js'
 import { sessionMiddleware } from './middleware/session.js'
 import { authRoutes } from './routes/auth.js'
+import { cookieFactsRoutes } from './routes/cookie-facts.js'
 import { deviceRoutes } from './routes/devices.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminUserRoutes } from './routes/admin-users.js'
@@ -86,6 +88,7 @@ export function createGateway(deps: AppDeps): Gateway {
   app.onError(createErrorHandler(logger))
   app.notFound(() => problemResponse('ERR_NOT_FOUND'))
   app.use('*', requestId)
+  app.use('*', responseDefaults)
   app.use('*', async (c, next) => {
     c.set('clientIp', clientIp(c))
     await next()
@@ -106,6 +109,7 @@ export function createGateway(deps: AppDeps): Gateway {
   app.route('/', jwksRoutes(core.keys))
   app.use('*', crossSiteProtection(config.publicOrigin))
   app.use('/auth/*', sessionMiddleware(sessions))
+  app.route('/auth', cookieFactsRoutes(sessions.cookie))
   app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users, onRateLimited: metrics.onRateLimited }))
   app.route('/auth/sessions', deviceRoutes({ store, sessions, clock }))
   app.use('/admin/*', sessionMiddleware(sessions), requireRole('admin'))

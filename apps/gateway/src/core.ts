@@ -69,6 +69,6 @@ export function createCore({ config, store, clock, hasher, onAudit, onBackground
       maxSessionsPerUser: config.maxSessionsPerUser,
     },
   })
-  const users = createUserAdmin({ store, clock, hasher, audit, sessions })
+  const users = createUserAdmin({ store, clock, hasher, audit, sessions, knownRoles: config.knownRoles })
   return { audit, sessions, users, loginLimiter: createLoginLimiter(store, clock, config.loginLimits), keys, tokens }
 }

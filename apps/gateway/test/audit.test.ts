@@ -67,6 +67,16 @@ describe('the audit trail', () => {
     expect(await runCli(['audit', 'list', '--user', 'bob', '--type', 'login.failed'], run.cli, gw.clock)).toBe(0)
     expect(run.out).toHaveLength(1)
     expect(run.out[0]).toMatch(/login\.failed .*"reason":"bad_password"/)
+    // Users are printed by the name they were asked for, in the columns and in the details.
+    const bob = (await gw.store.findUserByUsername('bob'))!
+    expect(run.out[0]).toContain('user=bob ')
+    expect(run.out[0]).not.toContain(bob.id)
+    const roles = io(gw)
+    await gw.createUser('root', { roles: ['admin'] })
+    const admin = await gw.login('root')
+    await gw.request(`/admin/users/${bob.id}/suspend`, { method: 'POST', cookie: admin })
+    expect(await runCli(['audit', 'list', '--type', 'user.suspended'], roles.cli, gw.clock)).toBe(0)
+    expect(roles.out[0]).toMatch(/user=bob .*"by":"admin:root"/)
     expect(await runCli(['audit', 'list', '--since', 'soon'], io(gw).cli, gw.clock)).toBe(2)
     expect(await runCli(['audit', 'list', '--user', 'nobody'], io(gw).cli, gw.clock)).toBe(1)
   })
@@ -96,7 +106,7 @@ describe('CLI sessions and prune', () => {
     const alice = await gw.createUser('alice')
     await gw.login('alice')
     const { prune } = await import('../src/maintenance/prune.js')
-    gw.clock.advance(600_000)
+    gw.clock.advance(600_000 + 60_000) // the idle timeout, and the touch interval on top
     expect(await prune(gw.store, gw.clock, gw.core.sessions)).toMatchObject({ expired: 1, deletedSessions: 0 })
     expect(await gw.store.listAudit({ userId: alice.id, type: 'session.expired' })).toHaveLength(1)
     gw.clock.advance(24 * 3_600_000 + 1)

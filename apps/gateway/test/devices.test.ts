@@ -19,7 +19,7 @@ describe('your devices: /auth/sessions', () => {
     const { sessions } = await res.json()
     expect(sessions.map((s: { deviceName: string }) => s.deviceName).sort()).toEqual(['Laptop', 'Phone'])
     expect(sessions.find((s: { current: boolean }) => s.current).deviceName).toBe('Laptop')
-    expect(Object.keys(sessions[0]).sort()).toEqual(['createdAt', 'current', 'deviceName', 'id', 'lastSeenAt', 'userAgent'])
+    expect(Object.keys(sessions[0]).sort()).toEqual(['createdAt', 'current', 'deviceName', 'id', 'lastSeenAt', 'network', 'shortId', 'userAgent'])
     expect((await gw.request('/auth/sessions', { cookie: phone })).status).toBe(200)
     expect((await gw.request('/auth/sessions')).status).toBe(401)
   })

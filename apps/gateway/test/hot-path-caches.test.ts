@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { touchIntervalMs } from '../src/session/session-manager.js'
 import { cookiePair, makeGateway } from './helpers.js'
 
 const value = (pair: string) => pair.slice(pair.indexOf('=') + 1)
@@ -27,11 +28,11 @@ describe('hot-path caches are dropped when a session ends', () => {
       await gw.core.users.suspend(s!.userId, { actor: 'test' })
     }],
     ['idle expiry', async (gw: Awaited<ReturnType<typeof makeGateway>>, cookie: string) => {
-      gw.clock.advance(gw.config.idleTtlS * 1000)
+      gw.clock.advance(gw.config.idleTtlS * 1000 + touchIntervalMs(gw.config.idleTtlS))
       await gw.request('/auth/session', { cookie })
     }],
     ['expiry found by prune', async (gw: Awaited<ReturnType<typeof makeGateway>>) => {
-      gw.clock.advance(gw.config.idleTtlS * 1000)
+      gw.clock.advance(gw.config.idleTtlS * 1000 + touchIntervalMs(gw.config.idleTtlS))
       await gw.core.sessions.expireDue()
     }],
   ])('%s drops the cache and the next request is refused', async (_, end) => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { touchIntervalMs } from '../src/session/session-manager.js'
 import { cookiePair, makeGateway, PASSWORD } from './helpers.js'
 
 describe('POST /auth/login', () => {
@@ -11,7 +12,7 @@ describe('POST /auth/login', () => {
     expect(body.user).toEqual({ id: alice.id, username: 'alice', roles: ['admin', 'user'] })
     expect(body.session).toMatchObject({ deviceName: 'Work laptop', createdAt: new Date(gw.clock.now()).toISOString() })
     expect(typeof body.session.id).toBe('string')
-    expect(Date.parse(body.session.expiresAt)).toBe(gw.clock.now() + gw.config.idleTtlS * 1000)
+    expect(Date.parse(body.session.expiresAt)).toBe(gw.clock.now() + gw.config.idleTtlS * 1000 + touchIntervalMs(gw.config.idleTtlS))
     expect(JSON.stringify(body)).not.toContain('passwordHash')
     expect(res.headers.get('cache-control')).toBe('no-store')
   })

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cookiePair, makeGateway, PASSWORD, type TestGateway } from './helpers.js'
+import { touchIntervalMs } from '../src/session/session-manager.js'
 import { startUpstream, type TestUpstream } from './proxy-helpers.js'
 
 let upstream: TestUpstream
@@ -37,7 +38,7 @@ const ENDINGS: [string, (s: Scene) => Promise<unknown>][] = [
     }
   }],
   ['expired', async (s) => {
-    s.gw.clock.advance(s.gw.config.idleTtlS * 1000)
+    s.gw.clock.advance(s.gw.config.idleTtlS * 1000 + touchIntervalMs(s.gw.config.idleTtlS))
     await s.gw.core.sessions.expireDue()
   }],
   ['reuse_detected', async (s) => {
@@ -73,8 +74,28 @@ describe('every way a session ends is honoured on the very next request, on /aut
     if (reason !== 'user_deleted') expect(row).toMatchObject({ revokedReason: reason })
     else expect(mine[0]!.details.reason).toBe('user_deleted')
 
-    expect((await gw.request('/auth/session', { cookie })).status).toBe(401)
-    expect((await gw.request('/api/echo/after', { cookie })).status).toBe(401)
+    // The 401 says why, on /auth, on /api and on /admin alike (the app words it for the user).
+    // A deleted user's sessions are deleted with it: that cookie names nothing any more.
+    const expected = reason === 'logout' ? 'logged_out' : reason === 'user_deleted' ? undefined : reason
+    for (const path of ['/auth/session', '/api/echo/after', '/admin/users']) {
+      const res = await gw.request(path, { cookie })
+      expect(res.status, path).toBe(401)
+      expect(res.headers.get('content-type'), path).toBe('application/problem+json')
+      const body = await res.json()
+      expect(body, path).toMatchObject({ code: 'ERR_UNAUTHENTICATED', status: 401 })
+      expect(body.reason, path).toBe(expected)
+    }
     expect(upstream.seen.length).toBe(before)
+  })
+})
+
+describe('a 401 names a reason only for a cookie that named a session', () => {
+  it('no cookie, and a cookie the gateway never sealed, get a 401 without a reason', async () => {
+    const gw = await makeGateway()
+    for (const cookie of [undefined, 'gatehouse=Fe26.2**not-a-seal']) {
+      const res = await gw.request('/auth/session', cookie === undefined ? {} : { cookie })
+      expect(res.status).toBe(401)
+      expect(await res.json()).not.toHaveProperty('reason')
+    }
   })
 })

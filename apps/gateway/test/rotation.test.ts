@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createLogger } from '../src/logging/logger.js'
 import { startGateway } from '../src/server.js'
+import { touchIntervalMs } from '../src/session/session-manager.js'
 import { cookiePair, FakeClock, makeGateway } from './helpers.js'
 
 const ROTATE = { GATEHOUSE_ROTATE_EVERY: '300', GATEHOUSE_ROTATE_GRACE: '30' }
@@ -120,7 +121,8 @@ describe('session expiry and the per-user cap', () => {
     cookie = cookiePair(first) ?? cookie // it rotated meanwhile
     gw.clock.advance(599_000) // activity above slid the idle expiry
     expect((await gw.request('/auth/session', { cookie })).status).toBe(200)
-    gw.clock.advance(600_000)
+    // The idle timeout after the last request, and at most one touch interval more (idle-deadline.test.ts).
+    gw.clock.advance(600_000 + touchIntervalMs(600))
     expect((await gw.request('/auth/session', { cookie })).status).toBe(401)
     expect((await gw.store.listAudit({ userId: alice.id, type: 'session.expired' }))).toHaveLength(1)
   })

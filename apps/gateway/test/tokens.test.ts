@@ -1,6 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { makeGateway } from './helpers.js'
+import { touchIntervalMs } from '../src/session/session-manager.js'
 import { loggedIn, servedJwks, verifierFor } from './token-helpers.js'
 
 const TTL_S = 300
@@ -135,7 +136,7 @@ describe('the token cache', () => {
     const gw = await makeGateway()
     const { subject } = await loggedIn(gw)
     await gw.core.tokens.tokenFor(subject, 'orders')
-    gw.clock.advance(gw.config.idleTtlS * 1000)
+    gw.clock.advance(gw.config.idleTtlS * 1000 + touchIntervalMs(gw.config.idleTtlS))
     await expect(gw.core.tokens.tokenFor(subject, 'orders')).rejects.toMatchObject({ code: 'ERR_SESSION_ENDED' })
   })
 })

@@ -36,6 +36,27 @@ export interface RotationResult {
   emergency: boolean
   /** The key(s) that stopped signing. */
   retired: string[]
+  /** When the new key signs (ms): at once after an emergency, after the activation delay otherwise. */
+  signsFrom: number
+  /** Keys no longer published in the JWKS because of this rotation (every older one in an emergency). */
+  dropped: string[]
+}
+
+/** Where a published key stands at one instant. */
+export type KeyStateName = 'next' | 'signing' | 'retiring'
+
+export interface PublishedKey {
+  kid: string
+  alg: string
+  /** Published from this time (ms). */
+  createdAt: number
+  state: KeyStateName
+  /** When it signs or signed from (ms); for `next`, when it will. */
+  signsFrom: number
+  /** When a newer key took over signing (ms), or null. */
+  signsUntil: number | null
+  /** When it leaves the JWKS (ms), or null while it is the newest. */
+  publishedUntil: number | null
 }
 
 export interface KeyManager {
@@ -49,8 +70,13 @@ export interface KeyManager {
   signingKey(): Promise<SigningKey>
   /** Public parts of every key still published at the clock's now. */
   jwks(): Promise<{ keys: JWK[] }>
-  /** A new key signs from now on; `emergency` unpublishes every older key at once. */
+  /**
+   * A new key, published now; it signs after the activation delay (older keys sign until then), or
+   * at once with `emergency`, which also unpublishes every older key.
+   */
   rotate(options?: { emergency?: boolean; origin?: ActionOrigin }): Promise<RotationResult>
+  /** Every published key, newest first, with its state and times. */
+  list(): Promise<PublishedKey[]>
   /** Forgets what was read: the next call reads the store again. */
   refresh(): void
   /** How long a rotated-out key stays published after its retirement. */
@@ -133,7 +159,8 @@ export function createKeyManager(options: KeyManagerOptions): KeyManager {
     const now = clock.now()
     // Prove the master key first: a key encrypted under the wrong one could be opened by no
     // gateway, and this very rotation would have made it the only one that signs.
-    const current = (await store.listPublishedSigningKeys(now)).find((k) => k.retiredAt === null)
+    const before = await store.listPublishedSigningKeys(now)
+    const current = before.find((k) => k.retiredAt === null)
     if (current !== undefined) await importSigningKey(current, cipher)
     const { record } = await generateSigningKey(alg, cipher, now)
     const retired = await store.rotateSigningKey(record, { at: now, publishUntil: emergency ? now : now + publishWindowMs })
@@ -144,7 +171,8 @@ export function createKeyManager(options: KeyManagerOptions): KeyManager {
       userAgent: origin?.userAgent ?? null,
       details: { kid: record.kid, alg, emergency, retired, ...(origin ? { by: origin.actor } : {}) },
     })
-    return { kid: record.kid, alg, emergency, retired }
+    const dropped = emergency ? before.map((k) => k.kid) : []
+    return { kid: record.kid, alg, emergency, retired, signsFrom: emergency ? now : now + activationDelayMs, dropped }
   }
 
   return {
@@ -184,5 +212,29 @@ export function createKeyManager(options: KeyManagerOptions): KeyManager {
     },
 
     rotate,
+
+    async list() {
+      const now = clock.now()
+      const published = (await store.listPublishedSigningKeys(now)).filter((k) => k.publishUntil === null || k.publishUntil > now)
+      const signing = signingRecord(published, now, activationDelayMs)
+      const newestFirst = [...published].sort((a, b) => b.createdAt - a.createdAt)
+      const signingAt = newestFirst.findIndex((k) => k.kid === signing?.kid)
+      return newestFirst.map((k, i): PublishedKey => {
+        const newer = newestFirst[i - 1]
+        const older = newestFirst[i + 1]
+        // A key with an older one beside it signs after the delay; alone (first, or after an emergency) at once.
+        const signsFrom = older === undefined ? k.createdAt : k.createdAt + activationDelayMs
+        const state: KeyStateName = i === signingAt ? 'signing' : i < signingAt ? 'next' : 'retiring'
+        return {
+          kid: k.kid,
+          alg: k.alg,
+          createdAt: k.createdAt,
+          state,
+          signsFrom,
+          signsUntil: newer === undefined ? null : newer.createdAt + activationDelayMs,
+          publishedUntil: k.publishUntil,
+        }
+      })
+    },
   }
 }

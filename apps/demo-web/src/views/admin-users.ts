@@ -22,6 +22,7 @@ function parseRoles(text: string): string[] {
 export function usersPanel(options: { selfId: string; message: Notice; changed(): Promise<void> }): UsersPanel {
   const { selfId, message } = options
   const list = h('ul', { class: 'users', 'aria-label': 'Users' })
+  const known = h('p', { class: 'muted small', 'data-testid': 'known-roles' })
 
   /** Runs an admin action, then redraws users and audit events so both show its effect. */
   async function act(control: HTMLButtonElement | HTMLFormElement, text: string, action: () => Promise<unknown>) {
@@ -109,9 +110,10 @@ export function usersPanel(options: { selfId: string; message: Notice; changed()
   }
 
   return {
-    el: list,
+    el: h('div', {}, known, list),
     async load() {
-      const { users } = await call<{ users: AdminUser[] }>('/admin/users')
+      const { users, knownRoles } = await call<{ users: AdminUser[]; knownRoles?: string[] | null }>('/admin/users')
+      known.textContent = knownRoles ? `Known roles: ${knownRoles.join(', ')}. Any other is refused, so a typo never creates a new role.` : ''
       const sessions = await Promise.all(users.map((u) => call<{ sessions: Device[] }>(userPath(u.id, '/sessions')).then((r) => r.sessions)))
       replaceChildren(list, ...users.map((u, i) => userItem(u, sessions[i] ?? [])))
       return new Map(users.map((u) => [u.id, u.username]))

@@ -51,6 +51,7 @@ export async function devicesView(ctx: ViewContext): Promise<HTMLElement> {
         h('p', { class: 'device-name' }, h('strong', {}, d.deviceName), ' ', d.current ? badge('This device', 'ok') : null),
         d.userAgent ? h('p', { class: 'muted small ua' }, d.userAgent) : null,
         h('p', { class: 'muted small' }, `Signed in ${formatDateTime(d.createdAt)} · last active ${fromNow(d.lastSeenAt)}`),
+        h('p', { class: 'muted small device-where' }, `Network ${d.network ?? 'unknown'} · id ${d.shortId ?? d.id.slice(0, 8)}`),
       ),
       revoke,
     )

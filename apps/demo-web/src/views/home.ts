@@ -1,17 +1,18 @@
 import { ApiError, call, callRaw } from '../api.js'
 import { busy, h, replaceChildren } from '../dom.js'
-import { formatDateTime, fromNow } from '../format.js'
+import { formatDateTime } from '../format.js'
 import { describeError } from '../messages.js'
 import { auth } from '../state.js'
 import type { Me } from '../types.js'
 import { badge, button, card, facts, screen } from './common.js'
+import { sessionCountdown, type Countdown } from './countdown.js'
 
 const SERVICES = [
   { label: 'Call the orders service', path: '/api/orders/orders' },
   { label: 'Call the profile service', path: '/api/profile/me' },
 ] as const
 
-function whoAmI(me: Me): HTMLElement {
+function whoAmI(me: Me, countdown: Countdown): HTMLElement {
   const { user, session } = me
   return card(
     'Signed in',
@@ -20,7 +21,7 @@ function whoAmI(me: Me): HTMLElement {
       ['Roles', user.roles.length > 0 ? h('span', { class: 'badges' }, ...user.roles.map((r) => badge(r))) : 'none'],
       ['This device', session.deviceName],
       ['Signed in at', formatDateTime(session.createdAt)],
-      ['Session expires', `${formatDateTime(session.expiresAt)} (${fromNow(session.expiresAt)}) unless you keep using it`],
+      ['Session expires', countdown.el],
       ...(session.absoluteExpiresAt ? [['At the latest', formatDateTime(session.absoluteExpiresAt)] as [string, string]] : []),
     ]),
   )
@@ -38,7 +39,7 @@ function answerView(path: string, status: number, contentType: string, body: unk
 }
 
 /** One service: its button, and its last answer (or why there was none) beneath. */
-function serviceColumn(label: string, path: string): HTMLElement {
+function serviceColumn(label: string, path: string, afterCall: () => void): HTMLElement {
   const output = h('div', { class: 'answers', 'aria-live': 'polite' })
   const b: HTMLButtonElement = button(
     label,
@@ -47,6 +48,7 @@ function serviceColumn(label: string, path: string): HTMLElement {
         try {
           const answer = await callRaw(path)
           replaceChildren(output, answerView(path, answer.status, answer.contentType, answer.body))
+          afterCall()
         } catch (error) {
           const code = error instanceof ApiError ? ` (${error.status} ${error.code})` : ''
           replaceChildren(output, h('p', { class: 'notice notice-error', role: 'alert' }, `${describeError(error)}${code}`))
@@ -57,7 +59,7 @@ function serviceColumn(label: string, path: string): HTMLElement {
   return h('div', { class: 'service' }, b, output)
 }
 
-function servicesCard(): HTMLElement {
+function servicesCard(afterCall: () => void): HTMLElement {
   return card(
     'Call a service through the gateway',
     h(
@@ -65,7 +67,7 @@ function servicesCard(): HTMLElement {
       {},
       'The gateway swaps your cookie for a short-lived JWT meant for that one service. The service checks it; this page never sees it.',
     ),
-    h('div', { class: 'services' }, ...SERVICES.map(({ label, path }) => serviceColumn(label, path))),
+    h('div', { class: 'services' }, ...SERVICES.map(({ label, path }) => serviceColumn(label, path, afterCall))),
   )
 }
 
@@ -73,5 +75,7 @@ export async function homeView(): Promise<HTMLElement> {
   // Asked afresh, so the expiry shown is the gateway's current answer.
   const me = await call<Me>('/auth/session')
   auth.set(me)
-  return screen('Who am I', null, whoAmI(me), servicesCard())
+  const countdown = sessionCountdown(me)
+  // Each call moved the idle deadline: show the gateway's new one.
+  return screen('Who am I', null, whoAmI(me, countdown), servicesCard(() => void countdown.refresh()))
 }

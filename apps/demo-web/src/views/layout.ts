@@ -6,6 +6,7 @@ import { auth, isAdmin } from '../state.js'
 
 const LINKS: { path: string; label: string; admin?: boolean }[] = [
   { path: '/', label: 'Who am I' },
+  { path: '/under-the-hood', label: 'Under the hood' },
   { path: '/devices', label: 'Your devices' },
   { path: '/password', label: 'Password' },
   { path: '/admin', label: 'Admin', admin: true },

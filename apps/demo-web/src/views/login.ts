@@ -6,6 +6,7 @@ import type { ViewContext } from '../router.js'
 import { auth } from '../state.js'
 import type { Me } from '../types.js'
 import { screen } from './common.js'
+import { holdUntilRetry, isRateLimited } from './retry-countdown.js'
 
 export function loginView(ctx: ViewContext): HTMLElement {
   const message = createNotice()
@@ -24,8 +25,11 @@ export function loginView(ctx: ViewContext): HTMLElement {
   )
   form.addEventListener('submit', (event) => {
     event.preventDefault()
+    let limited: number | undefined
     void busy(form, async () => {
       message.clear()
+      // A new attempt: the banner of an earlier answer no longer applies.
+      ctx.notice.clear()
       try {
         const device = deviceName.value.trim()
         const me = await call<Me>('/auth/login', {
@@ -38,9 +42,12 @@ export function loginView(ctx: ViewContext): HTMLElement {
         ctx.home()
       } catch (error) {
         password.value = ''
-        message.show(describeError(error), 'error')
+        if (isRateLimited(error)) limited = error.retryAfter
+        else message.show(describeError(error), 'error')
         password.focus()
       }
+    }).then(() => {
+      if (limited !== undefined) holdUntilRetry(message, form, limited)
     })
   })
 

@@ -39,6 +39,8 @@ export interface GatewayConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** Where development secrets and the default database live. */
   dataDir: string
+  /** GATEHOUSE_ROLES: the roles users may be given; undefined accepts any well-formed name. */
+  knownRoles?: string[] | undefined
   /** GATEHOUSE_WEB_ROOT: a built web app served from the same origin; absent, no pages are served. */
   webRoot?: string | undefined
   /** GATEHOUSE_OPS_ADDRESS: a listener of its own for /metrics, /healthz and /readyz. */

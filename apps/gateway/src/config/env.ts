@@ -11,6 +11,7 @@ import { parseUpstreams } from './upstreams.js'
 import { parseWebRoot } from './web-root.js'
 import { parseLoginLimits } from './login-limits.js'
 import { parseOpsAddress } from './ops-address.js'
+import { parseKnownRoles } from './known-roles.js'
 import { parseTrustedProxies } from '../http/client-ip.js'
 
 export const DEFAULT_UPSTREAMS = 'orders=http://127.0.0.1:4001,profile=http://127.0.0.1:4002'
@@ -49,6 +50,7 @@ const EnvSchema = z.object({
   GATEHOUSE_LOGIN_MAX_LOCKOUT: seconds(3600, 7 * 86_400),
   GATEHOUSE_LOGIN_ACCOUNT_DELAY: seconds(5, 3600),
   GATEHOUSE_LOGIN_ACCOUNT_MAX_DELAY: seconds(300, 86_400),
+  GATEHOUSE_ROLES: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 })
@@ -127,5 +129,6 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     webRoot: parseWebRoot(e.GATEHOUSE_WEB_ROOT, cwd),
     opsAddress: parseOpsAddress(e.GATEHOUSE_OPS_ADDRESS),
     loginLimits: parseLoginLimits(e),
+    knownRoles: parseKnownRoles(e.GATEHOUSE_ROLES, routes),
   }
 }

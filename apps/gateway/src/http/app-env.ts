@@ -9,6 +9,8 @@ export interface AppVariables {
   auth?: AuthContext
   /** The cookie named no live session: the response clears it. */
   clearCookie?: boolean
+  /** The cookie named a session that has ended, and why (`device_revoked`, `expired`, …): the 401 says it. */
+  endedReason?: string
   /** Set by the proxy: how long the upstream took to answer with headers, ms. */
   upstreamMs?: number
   /** Set by the proxy's path guard: the checked `/api/<name>/<rest>` target. */

@@ -1,4 +1,6 @@
 import type { AuditEvent, Session, User } from '@gatehouse/store'
+import { deviceNameFromUserAgent } from '../session/device-name.js'
+import { networkOf } from './network.js'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -29,10 +31,15 @@ export function sessionView(session: Session) {
   }
 }
 
-/** A device in a list; `current` marks the one asking. */
+/**
+ * A device in a list; `current` marks the one asking. `network` and `shortId` tell apart two
+ * devices of the same name ("Chrome on Linux" twice): where it signed in, and an id to quote.
+ */
 export function deviceView(session: Session, currentId?: string) {
   return {
     id: session.id,
+    shortId: session.id.slice(0, 8),
+    network: networkOf(session.clientIp),
     deviceName: session.deviceName,
     userAgent: session.userAgent,
     createdAt: iso(session.createdAt),
@@ -41,6 +48,7 @@ export function deviceView(session: Session, currentId?: string) {
   }
 }
 
+/** An audit event; `device` is its user agent as a person names it ("Firefox on Linux"). */
 export function auditView(event: AuditEvent) {
-  return { ...event, at: iso(event.at) }
+  return { ...event, at: iso(event.at), device: event.userAgent === null ? null : deviceNameFromUserAgent(event.userAgent) }
 }

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
-import { GatewayError } from '../errors.js'
 import type { AppEnv } from '../http/app-env.js'
+import { unauthenticated, type SessionVars } from '../http/unauthenticated.js'
 import { readCookie } from '../http/read-cookie.js'
 import type { SessionManager } from '../session/session-manager.js'
 
@@ -17,6 +17,7 @@ export function sessionMiddleware(sessions: SessionManager) {
       c.set('auth', { session: result.session, user: result.user })
     } else if (result.clearCookie) {
       c.set('clearCookie', true)
+      if (result.reason !== undefined) c.set('endedReason', result.reason)
     }
     await next()
     if (result.ok && result.setCookie !== undefined && c.get('auth')?.session.id === result.session.id) {
@@ -28,8 +29,8 @@ export function sessionMiddleware(sessions: SessionManager) {
 }
 
 /** The authenticated user and session, or a 401. */
-export function requireAuth(c: { get(key: 'auth'): AppEnv['Variables']['auth'] }) {
+export function requireAuth(c: SessionVars) {
   const auth = c.get('auth')
-  if (auth === undefined) throw new GatewayError('ERR_UNAUTHENTICATED', { headers: { 'www-authenticate': 'Cookie' } })
+  if (auth === undefined) throw unauthenticated(c)
   return auth
 }

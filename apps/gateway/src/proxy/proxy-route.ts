@@ -8,6 +8,7 @@ import type { RouteConfig } from '../config/routes-file.js'
 import type { Upstream } from '../config/upstreams.js'
 import { GatewayError } from '../errors.js'
 import type { AppEnv, AuthContext } from '../http/app-env.js'
+import { unauthenticated } from '../http/unauthenticated.js'
 import { limitBody } from './body-limit.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { parseProxyTarget, targetPath } from './path-safety.js'
@@ -82,7 +83,7 @@ function authorize(c: Context<AppEnv>, policy: RoutePolicy) {
   const auth = c.get('auth')
   if (auth === undefined) {
     if (policy.anonymous) return undefined
-    throw new GatewayError('ERR_UNAUTHENTICATED', { headers: { 'www-authenticate': 'Cookie' } })
+    throw unauthenticated(c)
   }
   const missing = policy.roles.filter((role) => !auth.user.roles.includes(role))
   if (missing.length > 0) throw new GatewayError('ERR_FORBIDDEN', { detail: `this route needs the role ${missing.map((r) => `"${r}"`).join(', ')}` })

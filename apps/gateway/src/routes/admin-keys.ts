@@ -6,9 +6,20 @@ import { readJson } from '../http/json-body.js'
 
 const RotateBody = z.strictObject({ emergency: z.boolean().optional() })
 
-/** `POST /admin/keys/rotate`; mounted at /admin behind requireRole('admin'). */
-export function adminKeyRoutes(keys: Pick<KeyManager, 'rotate'>) {
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+/** `GET /admin/keys`, `POST /admin/keys/rotate`; mounted at /admin behind requireRole('admin'). */
+export function adminKeyRoutes(keys: Pick<KeyManager, 'rotate' | 'list'>) {
   const app = new Hono<AppEnv>()
+  // Every published key: `next` (published, signs from `signsFrom`), `signing`, `retiring` (signs
+  // no more, stays in the JWKS until `publishedUntil` so the tokens it signed still verify).
+  app.get('/keys', async (c) => {
+    c.header('cache-control', 'no-store')
+    const list = await keys.list()
+    return c.json({
+      keys: list.map((k) => ({ ...k, createdAt: iso(k.createdAt), signsFrom: iso(k.signsFrom), signsUntil: iso(k.signsUntil), publishedUntil: iso(k.publishedUntil) })),
+    })
+  })
   app.post('/keys/rotate', async (c) => {
     // The body is optional: no body is a normal rotation.
     const hasBody = c.req.header('content-type') !== undefined || Number(c.req.header('content-length') ?? '0') > 0
@@ -19,7 +30,7 @@ export function adminKeyRoutes(keys: Pick<KeyManager, 'rotate'>) {
       origin: { actor: `admin:${admin.id}`, userId: admin.id, clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null },
     })
     c.header('cache-control', 'no-store')
-    return c.json(result)
+    return c.json({ ...result, signsFrom: iso(result.signsFrom) })
   })
   return app
 }

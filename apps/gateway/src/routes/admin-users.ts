@@ -32,7 +32,7 @@ export function adminUserRoutes({ store, users, sessions, clock }: AdminUserRout
     return user
   }
 
-  app.get('/users', async (c) => c.json({ users: (await store.listUsers()).map(adminUserView) }))
+  app.get('/users', async (c) => c.json({ users: (await store.listUsers()).map(adminUserView), knownRoles: users.knownRoles }))
 
   app.get('/users/:id/sessions', async (c) => {
     const user = await target(c.req.param('id'))

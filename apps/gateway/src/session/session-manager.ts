@@ -16,11 +16,29 @@ export interface SessionPolicy {
 /** Last-seen is written at most this often per session, not on every request. */
 export const TOUCH_INTERVAL_MS = 60_000
 
+/**
+ * How often a session's last-seen and idle deadline are written: at most once a minute, and at
+ * least ten times per idle timeout, so a short GATEHOUSE_IDLE_TTL still moves often.
+ */
+export function touchIntervalMs(idleTtlS: number): number {
+  return Math.min(TOUCH_INTERVAL_MS, idleTtlS * 100)
+}
+
+/**
+ * The idle deadline written at `now`. A request that comes less than one touch interval after the
+ * last write moves nothing, so the deadline carries that interval on top of the idle timeout: no
+ * session ever ends earlier than GATEHOUSE_IDLE_TTL after its last request (at most one touch
+ * interval later), and never after its absolute lifetime.
+ */
+export function idleDeadline(policy: Pick<SessionPolicy, 'idleTtlS'>, now: number, absoluteExpiresAt: number): number {
+  return Math.min(now + policy.idleTtlS * 1000 + touchIntervalMs(policy.idleTtlS), absoluteExpiresAt)
+}
+
 export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected'
 
 export type AuthResult =
   | { ok: true; session: Session; user: User; setCookie?: string }
-  | { ok: false; failure: AuthFailure; clearCookie: boolean }
+  | { ok: false; failure: AuthFailure; clearCookie: boolean; /** Why the session it named ended, when known. */ reason?: string }
 
 export interface StartedSession {
   session: Session
@@ -57,8 +75,14 @@ export interface SessionManagerDeps {
   unsealCacheSize?: number
 }
 
+/** A stored revocation reason as the 401 names it (CONTRACT section 2: a logout is `logged_out`). */
+function reasonWord(reason: RevocationReason | null): string {
+  return reason === 'logout' ? 'logged_out' : (reason ?? 'revoked')
+}
+
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const { store, clock, cookie, audit, policy } = deps
+  const touchEveryMs = touchIntervalMs(policy.idleTtlS)
   const unsealed = createUnsealCache(deps.unsealCacheSize ?? 100_000)
   const notify = (ids: string[]) => {
     if (ids.length === 0) return
@@ -107,7 +131,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         clientIp: device.clientIp,
         createdAt: now,
         lastSeenAt: now,
-        idleExpiresAt: now + policy.idleTtlS * 1000,
+        idleExpiresAt: idleDeadline(policy, now, now + policy.absoluteTtlS * 1000),
         absoluteExpiresAt: now + policy.absoluteTtlS * 1000,
         revokedAt: null,
         revokedReason: null,
@@ -130,18 +154,18 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const found = await store.findSessionWithUser(payload.sid)
       if (found === null) return { ok: false, failure: 'unknown_session', clearCookie: true }
       const { session, user } = found
-      if (session.revokedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true }
+      if (session.revokedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true, reason: reasonWord(session.revokedReason) }
       const now = clock.now()
       if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) {
         if (await store.revokeSession(session.id, 'expired', now)) {
           notify([session.id])
           await audit('session.expired', { userId: session.userId, sessionId: session.id, ...origin })
         }
-        return { ok: false, failure: 'expired', clearCookie: true }
+        return { ok: false, failure: 'expired', clearCookie: true, reason: 'expired' }
       }
 
       // Suspension revokes every session; this is the second lock on the same door.
-      if (user.suspendedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true }
+      if (user.suspendedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true, reason: 'suspended' }
 
       const presented = hashCredential(payload.cred)
       const isCurrent = sameHash(session.credentialHash, presented)
@@ -156,7 +180,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           await audit('session.reuse_detected', { userId: session.userId, sessionId: session.id, ...origin })
           await audit('session.revoked', { userId: session.userId, sessionId: session.id, ...origin, details: { reason: 'reuse_detected' } })
         }
-        return { ok: false, failure: 'reuse_detected', clearCookie: true }
+        return { ok: false, failure: 'reuse_detected', clearCookie: true, reason: 'reuse_detected' }
       }
 
       let setCookie: string | undefined
@@ -176,8 +200,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         setCookie = await setCookieFor(payload, session, now)
       }
 
-      if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
-        const idleExpiresAt = Math.min(now + policy.idleTtlS * 1000, session.absoluteExpiresAt)
+      if (now - session.lastSeenAt >= touchEveryMs) {
+        const idleExpiresAt = idleDeadline(policy, now, session.absoluteExpiresAt)
         await store.touchSession(session.id, now, idleExpiresAt)
         current = { ...current, lastSeenAt: now, idleExpiresAt }
       }

@@ -4,6 +4,8 @@ import { GatewayError } from '../../errors.js'
 import { parseSince } from '../../routes/admin-audit.js'
 import { UsageError, type CliContext } from '../io.js'
 
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi
+
 export const AUDIT_USAGE = ['audit list [--user U] [--type T] [--since TIME] [--limit N]', 'audit verify']
 
 export async function auditCommand(args: string[], ctx: CliContext): Promise<void> {
@@ -31,9 +33,14 @@ export async function auditCommand(args: string[], ctx: CliContext): Promise<voi
         ...(since === undefined ? {} : { since }),
         limit,
       })
+      // Users by name, as they were asked for: ids only for accounts deleted since.
+      const names = new Map((await ctx.store.listUsers()).map((u) => [u.id, u.username]))
+      const named = (text: string) => text.replace(UUID, (id) => names.get(id) ?? id)
       for (const e of events) {
-        const who = [e.userId && `user=${e.userId}`, e.sessionId && `session=${e.sessionId}`, e.clientIp && `ip=${e.clientIp}`].filter(Boolean).join(' ')
-        ctx.io.out(`#${e.seq} ${new Date(e.at).toISOString()} ${e.type} ${who} ${JSON.stringify(e.details)}`)
+        const who = [e.userId && `user=${names.get(e.userId) ?? e.userId}`, e.sessionId && `session=${e.sessionId}`, e.clientIp && `ip=${e.clientIp}`]
+          .filter(Boolean)
+          .join(' ')
+        ctx.io.out(`#${e.seq} ${new Date(e.at).toISOString()} ${e.type} ${who} ${named(JSON.stringify(e.details))}`)
       }
       return
     }

@@ -16,6 +16,8 @@ function newestSource(webDir: string): number {
     }
   }
   for (const part of ['src', 'public', 'index.html', 'vite.config.ts', 'package.json']) visit(join(webDir, part))
+  // The docs the build copies in (vite.config.ts): a newer README means a stale copy.
+  for (const doc of ['README.md', 'THREATS.md', 'packages/verify/README.md']) visit(join(webDir, '..', '..', doc))
   return newest
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Store } from '@gatehouse/store'
-import type { UserAdmin } from '../users/user-admin.js'
+import type { UserAdmin } from '../../gateway/src/users/user-admin.js'
 
 export interface SeededUser {
   username: string

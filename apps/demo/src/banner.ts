@@ -1,0 +1,30 @@
+import type { DemoLogin } from './logins-file.js'
+import type { ChildSpec } from './plan.js'
+
+export interface BannerFacts {
+  origin: string
+  gatewayUrl: string
+  children: ChildSpec[]
+  logins: { path: string; logins: DemoLogin[] }
+}
+
+/** What `pnpm demo` prints once everything listens. */
+export function banner({ origin, gatewayUrl, children, logins }: BannerFacts): string {
+  const width = Math.max(...logins.logins.map((l) => l.username.length))
+  return [
+    '',
+    `  Gatehouse demo: open ${origin}`,
+    `  (gateway ${gatewayUrl}; ${children.map((c) => `${c.name} service on :${c.port}`).join(', ')})`,
+    '',
+    '  Demo logins:',
+    ...logins.logins.map((l) =>
+      l.password !== undefined
+        ? `    ${l.username.padEnd(width)}  ${l.password}   (${l.roles.join(', ')})`
+        : `    ${l.username.padEnd(width)}  (password unknown here; set one with: pnpm gatehouse user set-password ${l.username} --password-stdin)`,
+    ),
+    `  Kept in ${logins.path} (readable by you only).`,
+    '',
+    '  Start with "Who am I", then "Under the hood". Ctrl-C stops everything.',
+    '',
+  ].join('\n')
+}
