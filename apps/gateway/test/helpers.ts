@@ -66,7 +66,8 @@ export interface TestGateway extends Gateway {
   logs: ReturnType<typeof logSink>
   createUser(username: string, options?: { roles?: string[]; password?: string }): Promise<User>
   /** A request as the browser app sends it: same origin, JSON body. */
-  request(path: string, init?: { method?: string; body?: unknown; cookie?: string; headers?: Record<string, string> }): Promise<Response>
+  /** `peer`: the socket's remote address, as a proxy in front would connect from. */
+  request(path: string, init?: { method?: string; body?: unknown; cookie?: string; headers?: Record<string, string>; peer?: string }): Promise<Response>
   /** Logs in and returns the cookie pair ("name=value") to send back. */
   login(username: string, password?: string, deviceName?: string): Promise<string>
 }
@@ -92,7 +93,8 @@ export async function makeGateway(options: { env?: Record<string, string>; clock
       body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body)
       headers['content-type'] ??= 'application/json'
     }
-    return Promise.resolve(gateway.app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }))
+    const env = init.peer === undefined ? undefined : { incoming: { socket: { remoteAddress: init.peer } } }
+    return Promise.resolve(gateway.app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }, env))
   }
 
   return {
