@@ -27,6 +27,7 @@ import { requestMetrics } from './middleware/request-metrics.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { webRoutes } from './routes/web.js'
 import { forwardAuthRoutes } from './routes/forward-auth.js'
+import { openApiRoutes } from './routes/openapi.js'
 
 export interface AppDeps {
   config: GatewayConfig
@@ -103,6 +104,7 @@ export function createGateway(deps: AppDeps): Gateway {
   )
   app.route('/', healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }]))
   app.route('/', jwksRoutes(core.keys))
+  app.route('/', openApiRoutes(config.publicOrigin))
   app.use('*', crossSiteProtection(config.publicOrigin))
   // Ahead of the /auth session middleware: it checks the original request first, as /api does.
   app.route(

@@ -11,6 +11,7 @@ import type { GatewayConfig } from '../src/config/config.js'
 import { loadConfig } from '../src/config/env.js'
 import { createLogger } from '../src/logging/logger.js'
 import type { CliIo } from '../src/cli/io.js'
+import { validatingRequest } from './openapi-validator.js'
 
 export const ORIGIN = 'http://localhost:8080'
 export const COOKIE_SECRET = 'test-cookie-secret-0123456789-abcdefghij'
@@ -80,6 +81,8 @@ export async function makeGateway(options: { env?: Record<string, string>; clock
   const logs = logSink()
   const hasher = options.hasher ?? createPasswordHasher()
   const gateway = createGateway({ config, store, clock, hasher, logger: createLogger('info', logs.stream), clientIp: () => '203.0.113.7' })
+  // Every response a test receives is checked against the OpenAPI document.
+  gateway.app.request = validatingRequest(gateway.app.request)
   // As server.ts does before listening: the first signing key, and the master-key check.
   await gateway.core.keys.init()
 

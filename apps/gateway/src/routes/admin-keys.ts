@@ -4,7 +4,7 @@ import type { KeyManager } from '@gatehouse/tokens'
 import type { AppEnv } from '../http/app-env.js'
 import { readJson } from '../http/json-body.js'
 
-const RotateBody = z.strictObject({ emergency: z.boolean().optional() })
+export const RotateBody = z.strictObject({ emergency: z.boolean().optional() })
 
 /** `POST /admin/keys/rotate`; mounted at /admin behind requireRole('admin'). */
 export function adminKeyRoutes(keys: Pick<KeyManager, 'rotate'>) {
