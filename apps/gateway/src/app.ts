@@ -39,6 +39,8 @@ export interface AppDeps {
   clientIp?: (c: Context<AppEnv>) => string
   /** Defaults to a registry of this gateway's own. */
   metrics?: Metrics
+  /** `GET /reference`: an API reference page of /openapi.json (`pnpm demo` only). */
+  apiReference?: boolean
 }
 
 export interface Gateway {
@@ -104,7 +106,7 @@ export function createGateway(deps: AppDeps): Gateway {
   )
   app.route('/', healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }]))
   app.route('/', jwksRoutes(core.keys))
-  app.route('/', openApiRoutes(config.publicOrigin))
+  app.route('/', openApiRoutes(config.publicOrigin, { reference: deps.apiReference ?? false }))
   app.use('*', crossSiteProtection(config.publicOrigin))
   // Ahead of the /auth session middleware: it checks the original request first, as /api does.
   app.route(

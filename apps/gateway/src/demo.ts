@@ -56,7 +56,7 @@ async function main(): Promise<void> {
         void stop(1)
       })
     }
-    running = await startGateway(config)
+    running = await startGateway(config, { apiReference: true })
   } catch (error) {
     await stopServices(services)
     throw error
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     '',
     `  Gatehouse demo: open ${config.publicOrigin}`,
     `  (gateway ${running.url}; orders service on :${plan.services[0]!.port}, profile service on :${plan.services[1]!.port})`,
+    `  API reference: ${config.publicOrigin}/reference (the document: /openapi.json)`,
     '',
     '  Demo logins:',
     ...seeded.map((u) =>

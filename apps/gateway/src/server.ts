@@ -23,6 +23,8 @@ export interface RunningGateway {
 export interface StartOptions {
   logger?: Logger
   clock?: Clock
+  /** Serve the API reference page at /reference (`pnpm demo`). */
+  apiReference?: boolean
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
@@ -30,7 +32,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Errors of idle pool connections and of the revocation listener (which reconnects by itself).
   const store = await openStore(config.database, { onError: (error) => logger.warn({ err: error }, 'store background error') })
   const clock = options.clock ?? systemClock
-  const gateway = createGateway({ config, store, clock, logger, hasher: createPasswordHasher() })
+  const gateway = createGateway({ config, store, clock, logger, hasher: createPasswordHasher(), apiReference: options.apiReference ?? false })
   // Before listening: the first key is made, and a wrong GATEHOUSE_MASTER_KEY stops the start here.
   try {
     const key = await gateway.core.keys.init()

@@ -37,6 +37,17 @@ describe('GET /openapi.json', () => {
   })
 })
 
+describe('GET /reference', () => {
+  it('is an API reference page of /openapi.json for the demo, and absent otherwise', async () => {
+    const demo = await makeGateway({ apiReference: true })
+    const page = await demo.request('/reference')
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(await page.text()).toContain('/openapi.json')
+    expect((await (await makeGateway()).request('/reference')).status).toBe(404)
+  })
+})
+
 describe('the response check fails on drift', () => {
   it('a body that is not the documented shape', async () => {
     await expect(assertDocumentedResponse('GET', '/auth/session', jsonResponse(200, { user: { id: 'u' } }))).rejects.toThrow(/disagree/)
