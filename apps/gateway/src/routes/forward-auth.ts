@@ -76,6 +76,8 @@ export function forwardAuthRoutes(deps: ForwardAuthDeps) {
       throw error
     }
     c.header('cache-control', 'no-store')
+    // An explicit empty length: nginx closes a kept-alive connection after a chunked sub-request answer.
+    c.header('content-length', '0')
     if (granted.auth !== undefined) c.header('authorization', `Bearer ${await access.token(granted.auth, target.name)}`)
     return c.body(null, 200)
   })
