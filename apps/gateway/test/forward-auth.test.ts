@@ -45,6 +45,8 @@ describe('GET /auth/forward', () => {
     expect(claims).toMatchObject({ aud: 'orders', roles: ['user'] })
     // Scoped to that upstream: another service refuses it.
     await expect((await verifierFor(gw, 'profile')).verify(bearer(res)!)).rejects.toMatchObject({ code: 'ERR_AUDIENCE_INVALID' })
+    expect(gw.logs.text()).toContain('/auth/forward')
+    expect(gw.logs.text()).not.toContain(bearer(res)!)
   })
 
   it('401 with no token without a session, after logout, and for a forged cookie', async () => {
