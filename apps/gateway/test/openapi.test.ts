@@ -65,6 +65,12 @@ describe('the response check fails on drift', () => {
     await expect(assertDocumentedResponse('GET', '/auth/session', problem(401, 'ERR_UNAUTHENTICATED', 'urn:gatehouse:problem:unauthenticated'))).resolves.toBeUndefined()
   })
 
+  it("accepts the contract's answers for routes described from it (section 7)", async () => {
+    await expect(assertDocumentedResponse('POST', '/auth/logout', jsonResponse(200, { endSessionUrl: 'https://idp.example.com/logout?x=1' }))).resolves.toBeUndefined()
+    await expect(assertDocumentedResponse('POST', '/auth/logout', jsonResponse(200, { endSession: 'x' }))).rejects.toThrow(/disagree/)
+    await expect(assertDocumentedResponse('GET', '/auth/oidc/corp/callback', problem(400, 'ERR_BAD_REQUEST', 'urn:gatehouse:problem:bad-request'))).resolves.toBeUndefined()
+  })
+
   it('a body where the document says none', async () => {
     await expect(assertDocumentedResponse('GET', '/auth/forward', new Response('token', { status: 200 }))).rejects.toThrow(/no body/)
   })

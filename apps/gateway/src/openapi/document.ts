@@ -9,6 +9,14 @@ import { AdminUserView, AuditEventView, DeviceView, KeyRotationView, Problem, Se
 
 type Method = 'get' | 'post' | 'put' | 'delete' | 'patch' | 'head'
 
+interface Success {
+  status: number
+  description: string
+  schema?: z.ZodType
+  contentType?: string
+  headers?: Record<string, string>
+}
+
 interface Operation {
   method: Method
   path: string
@@ -18,9 +26,14 @@ interface Operation {
   /** Needs the session cookie (and, under /admin, the role `admin`). */
   session: boolean
   request?: RouteConfig['request']
-  success: { status: number; description: string; schema?: z.ZodType; contentType?: string; headers?: Record<string, string> }
+  success: Success | Success[]
   /** The refusals this operation answers itself; any status may also be 503 (store down) or 500. */
   errors: GatewayErrorCode[]
+  /**
+   * Describe the statuses only, not which codes: for routes documented from the contract rather
+   * than from their handlers (section 7), whose codes may grow.
+   */
+  openCodes?: boolean
 }
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } })
@@ -41,7 +54,10 @@ const auth: Operation[] = [
   {
     method: 'post', path: '/auth/logout', tag: 'auth', session: true, summary: 'Log out this session',
     description: 'The session is revoked server-side and the cookie cleared. A session from an identity provider answers 200 with the provider\'s `endSessionUrl` (RP-initiated logout).',
-    success: { status: 204, description: 'Logged out' },
+    success: [
+      { status: 204, description: 'Logged out' },
+      { status: 200, description: 'Logged out of a session from an identity provider: where to end the session there too', schema: z.object({ endSessionUrl: z.url() }) },
+    ],
     errors: ['ERR_UNAUTHENTICATED', ...CROSS_SITE],
   },
   {
@@ -75,8 +91,8 @@ const auth: Operation[] = [
   },
 ]
 
-// Contract section 7; the handlers live in the OIDC routes.
-const oidc: Operation[] = [
+// Contract section 7, described from the contract (the handlers live in the OIDC routes).
+const oidc: Operation[] = ([
   {
     method: 'get', path: '/auth/oidc/{name}/login', tag: 'oidc', session: false, summary: 'Start a login at an identity provider',
     description: 'Authorization code flow with PKCE S256, `state` and `nonce`.',
@@ -97,7 +113,7 @@ const oidc: Operation[] = [
     success: { status: 200, description: 'The matching sessions are revoked on every gateway' },
     errors: ['ERR_BAD_REQUEST', 'ERR_NOT_FOUND'],
   },
-]
+] as Operation[]).map((op): Operation => ({ ...op, openCodes: true }))
 
 const admin: Operation[] = [
   {
@@ -182,21 +198,29 @@ const forward: Operation[] = FORWARD_METHODS.flatMap((method): Operation[] => [
 ])
 
 /** Per status, the codes this operation answers with it; any other status is `default`. */
-function problemResponses(problem: z.ZodType, codes: GatewayErrorCode[]) {
+function problemResponses(problem: z.ZodType, codes: GatewayErrorCode[], openCodes: boolean) {
   const byStatus = new Map<number, GatewayErrorCode[]>()
   for (const code of new Set(codes)) byStatus.set(GATEWAY_ERRORS[code].status, [...(byStatus.get(GATEWAY_ERRORS[code].status) ?? []), code])
   const responses: Record<string, { description: string; content: { 'application/problem+json': { schema: z.ZodType } } }> = {}
   for (const [status, list] of byStatus) {
-    const schema = z.intersection(problem, z.object({ code: z.enum(list as [GatewayErrorCode, ...GatewayErrorCode[]]) }))
-    responses[status] = { description: list.join(', '), content: { 'application/problem+json': { schema } } }
+    const schema = openCodes ? problem : z.intersection(problem, z.object({ code: z.enum(list as [GatewayErrorCode, ...GatewayErrorCode[]]) }))
+    responses[status] = { description: openCodes ? `e.g. ${list.join(', ')}` : list.join(', '), content: { 'application/problem+json': { schema } } }
   }
   responses.default = { description: 'Any other refusal or failure (503 `ERR_NOT_READY` with `Retry-After` while the store is down)', content: { 'application/problem+json': { schema: problem } } }
   return responses
 }
 
-function register(app: OpenAPIHono, problem: z.ZodType, op: Operation): void {
-  const { success } = op
+function successResponse(success: Success) {
   const headers = success.headers === undefined ? undefined : Object.fromEntries(Object.entries(success.headers).map(([name, description]) => [name, { description, schema: { type: 'string' as const } }]))
+  return {
+    description: success.description,
+    ...(headers === undefined ? {} : { headers }),
+    ...(success.schema === undefined ? {} : { content: { [success.contentType ?? 'application/json']: { schema: success.schema } } }),
+  }
+}
+
+function register(app: OpenAPIHono, problem: z.ZodType, op: Operation): void {
+  const successes = Array.isArray(op.success) ? op.success : [op.success]
   app.openAPIRegistry.registerPath(
     createRoute({
       method: op.method,
@@ -207,12 +231,8 @@ function register(app: OpenAPIHono, problem: z.ZodType, op: Operation): void {
       ...(op.session ? { security: [{ sessionCookie: [] }] } : {}),
       ...(op.request === undefined ? {} : { request: op.request }),
       responses: {
-        [success.status]: {
-          description: success.description,
-          ...(headers === undefined ? {} : { headers }),
-          ...(success.schema === undefined ? {} : { content: { [success.contentType ?? 'application/json']: { schema: success.schema } } }),
-        },
-        ...problemResponses(problem, op.errors),
+        ...Object.fromEntries(successes.map((success) => [success.status, successResponse(success)])),
+        ...problemResponses(problem, op.errors, op.openCodes ?? false),
       },
     }),
   )
