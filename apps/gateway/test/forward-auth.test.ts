@@ -72,6 +72,14 @@ describe('GET /auth/forward', () => {
     expect(bearer(ok)).toBeTruthy()
   })
 
+  it('is counted in /metrics as route class "forward", apart from logins', async () => {
+    await forward(alice, '/api/orders/orders')
+    await forward(undefined, '/api/orders/orders')
+    const text = await (await gw.request('/metrics')).text()
+    expect(text).toContain('gatehouse_http_requests_total{route_class="forward",status="200"} 1')
+    expect(text).toContain('gatehouse_http_requests_total{route_class="forward",status="401"} 1')
+  })
+
   it('an anonymous route is allowed without a session, with no token', async () => {
     const res = await forward(undefined, '/api/orders/public/x')
     expect(res.status).toBe(200)
