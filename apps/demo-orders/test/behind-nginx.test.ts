@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FakeClock, ORIGIN, PASSWORD } from '../../gateway/test/helpers.js'
 import { nginxMissing, nginxSiteConfig, startNginx, type RunningNginx } from '../../gateway/test/nginx.js'
-import { freePort } from '../../gateway/test/process.js'
+import { freePort, REPO_ROOT } from '../../gateway/test/process.js'
 import type { ProxyGateway } from '../../gateway/test/proxy-helpers.js'
 import { startServiceBehindGateway, type ServiceBehindGateway } from '../../gateway/test/service-behind-gateway.js'
 import { createOrdersApp } from '../src/app.js'
@@ -35,6 +36,22 @@ class Browser {
     return res
   }
 }
+
+describe("the README's nginx example", () => {
+  it('has every directive of the configuration these tests run', () => {
+    const readme = readFileSync(`${REPO_ROOT}README.md`, 'utf8')
+    const block = /```nginx\n([\s\S]*?)```/.exec(readme)![1]!
+    const normalize = (line: string) => line.replace(/#.*$/, '').trim().replace(/\s+/g, ' ')
+    const documented = new Set(block.split('\n').map(normalize))
+    const tested = nginxSiteConfig({ port: 1, gatewayUrl: 'http://127.0.0.1:8080', services: { orders: 'http://127.0.0.1:4001' }, auth: 'auth_request' })
+      .split('\n')
+      .map(normalize)
+      // Addresses and the upstream's name are the test's own.
+      .filter((line) => line.endsWith(';') && !/^(listen|server) |service_/.test(line) && !line.startsWith('upstream '))
+    expect(tested.length).toBeGreaterThan(15)
+    expect(tested.filter((line) => !documented.has(line))).toEqual([])
+  })
+})
 
 describe.skipIf(missing !== undefined)('nginx auth_request in front of the demo orders service', () => {
   // The service checks tokens against the real time: the gateway's clock stays one rotation
