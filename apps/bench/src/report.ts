@@ -8,6 +8,33 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ').trimEnd())
 }
 
+function forwardAuthLines(r: BenchResults): string[] {
+  const f = r.forwardAuth
+  if (f.skipReason !== undefined) return [`forward auth: skipped, ${f.skipReason}`]
+  const row = (label: string, t: { rps: number; p50Ms: number; p99Ms: number; cpuUsPerRequest: number }, ratio: string) => [
+    label,
+    num(t.rps),
+    t.p50Ms.toFixed(2),
+    t.p99Ms.toFixed(2),
+    ratio,
+    t.cpuUsPerRequest.toFixed(0),
+  ]
+  return [
+    '',
+    `forward authentication (${f.nginx}, same upstream and cookies, median of ${r.settings.rounds} rounds):`,
+    ...table([
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'gateway CPU µs/req'],
+      row('nginx alone', f.nginxAlone, ''),
+      row('nginx + gateway auth_request', f.nginxAuthRequest, `${f.authRequestToNginxAlone.toFixed(3)} of nginx alone`),
+      row('gateway proxying itself', f.gatewayProxy, `${(f.gatewayProxy.rps / f.nginxAlone.rps).toFixed(3)} of nginx alone`),
+      row('GET /auth/forward (decision)', f.forwardDecision, `${f.forwardToSession.toFixed(3)} of /auth/session`),
+      row('GET /auth/session (session check)', f.sessionCheck, ''),
+    ]),
+    `nginx + auth_request / gateway proxying: ${f.authRequestToGatewayProxy.toFixed(3)} req/s; /auth/forward / /auth/session CPU per request: ${f.cpuForwardToSession.toFixed(3)}`,
+    '',
+  ]
+}
+
 export function formatReport(r: BenchResults): string {
   const h = r.hotPath
   const s = r.settings
@@ -62,6 +89,7 @@ export function formatReport(r: BenchResults): string {
     `memory: ${num(r.memory.sessions)} sessions used once: RSS ${mb(r.memory.rssBeforeBytes)} -> ${mb(r.memory.rssAfterBytes)} (${r.memory.rssDeltaBytes >= 0 ? '+' : ''}${mb(r.memory.rssDeltaBytes)}, ${num(r.memory.rssDeltaBytesPerSession)} B/session), heap used ${r.memory.heapUsedDeltaBytes >= 0 ? '+' : ''}${mb(r.memory.heapUsedDeltaBytes)}`,
     `stream ${mb(r.stream.download.bytes)} down: ${r.stream.download.mbPerSecond} MB/s, gateway RSS ${mb(r.stream.download.rssBeforeBytes)} -> peak ${mb(r.stream.download.peakRssBytes)}`,
     `stream ${mb(r.stream.upload.bytes)} up:   ${r.stream.upload.mbPerSecond} MB/s, gateway RSS ${mb(r.stream.upload.rssBeforeBytes)} -> peak ${mb(r.stream.upload.peakRssBytes)}`,
+    ...forwardAuthLines(r),
     `total ${r.totalSeconds} s (${Object.entries(r.phaseSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}); load average ${r.loadAverage.before[0]} before, ${r.loadAverage.after[0]} after (other work on the machine skews every number)`,
   ]
   return lines.join('\n')

@@ -35,6 +35,23 @@ export type PostgresInfo =
       sessions: number
     }
 
+export type ForwardAuthTarget = 'nginxAlone' | 'nginxAuthRequest' | 'gatewayProxy' | 'forwardDecision' | 'sessionCheck'
+
+/**
+ * nginx alone, nginx with the gateway as its auth_request, the gateway proxying itself; and the
+ * decision alone (GET /auth/forward) against the session check alone (GET /auth/session). CPU is
+ * the gateway's process only. Or why there are no such rows (no nginx).
+ */
+export type ForwardAuthResults =
+  | { skipReason: string }
+  | ({ skipReason?: undefined; nginx: string } & Record<ForwardAuthTarget, TargetStats> & {
+        authRequestToNginxAlone: number
+        authRequestToGatewayProxy: number
+        /** At least 1 when forward authentication is as fast as the session check alone. */
+        forwardToSession: number
+        cpuForwardToSession: number
+      })
+
 export const GOAL = { minRatio: 0.85, maxP99OverBareMs: 1 } as const
 
 export interface HotPathResults {
@@ -147,5 +164,6 @@ export interface BenchResults {
   sessionValidation: SessionValidationResults
   memory: MemoryResults
   stream: StreamResults
+  forwardAuth: ForwardAuthResults
   profile?: ProfileResults
 }

@@ -7,6 +7,7 @@ import { startChild, type ServerChild } from './child-process.js'
 import { atCleanup } from './cleanup.js'
 import { getOk } from './http-client.js'
 import { machineInfo } from './machine.js'
+import { measureForwardAuth } from './phases/forward-auth.js'
 import { measureHotPath, type HotPathTarget } from './phases/hot-path.js'
 import { logInUsers } from './phases/logins.js'
 import { measureMemory } from './phases/memory.js'
@@ -40,6 +41,7 @@ export const METHOD = [
   'GATEHOUSE_ROTATE_EVERY is 86400 s for the bench, so no cookie is rotated (no Set-Cookie to follow) during a run.',
   'Session validation: GET /auth/session over the same cookies against the gateway (only the logged-in sessions in its store) and a second gateway on a copy of that store plus filler sessions inserted straight into SQLite in one transaction, alternating round by round.',
   'Memory: a fresh gateway child; RSS and heap read over IPC after two global.gc() passes, before and after every one of the sessions answered GET /auth/session once (cookies sealed by the bench as the gateway seals them).',
+  'Forward auth: two nginx processes (Debian\'s, 1 worker each, keepalive to their upstreams, the config of the README\'s example) on the same upstream: one alone, one with the gateway as its auth_request; beside them the gateway proxying itself, GET /auth/forward straight at the gateway (X-Original-URI = the hot path\'s request) and GET /auth/session, over the hot path\'s cookies, rounds rotating the order. CPU is the gateway process\'s per answered request. Skipped, with the reason, when /usr/sbin/nginx is missing.',
   'Streams: the gateway child samples its RSS every 100 ms while the bytes (generated on the fly at both ends) pass through /api/bench/.',
 ]
 
@@ -148,6 +150,10 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
     }
     await bare.stop()
 
+    log(`forward authentication: nginx alone, nginx + auth_request, the gateway proxying; /auth/forward vs /auth/session`)
+    const forwardAuth = await phase('forwardAuth', () => measureForwardAuth(gateway, upstream.url, cookies, s, log))
+    if (forwardAuth.skipReason !== undefined) log(`no forward-auth rows: ${forwardAuth.skipReason}`)
+
     const largeDir = tempDir()
     const largeEnv = gatewayEnv(largeDir, upstream.url)
     const largeConfig = configOf(largeEnv, largeDir)
@@ -202,6 +208,7 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
       sessionValidation: { ...validation, fillerInsertSeconds: phaseSeconds.fillerInsert ?? Number.NaN },
       memory,
       stream,
+      forwardAuth,
       ...(profile === undefined ? {} : { profile }),
     }
   } finally {

@@ -29,6 +29,8 @@ export function gatewayEnv(dir: string, upstreamUrl: string): Record<string, str
     GATEHOUSE_MASTER_KEY: 'bench-master-key-0123456789-abcdefghijklmnop',
     GATEHOUSE_ROTATE_EVERY: '86400',
     GATEHOUSE_MAX_SESSIONS: '1000',
+    // nginx, for the forward-auth rows, and the bench's own /auth/forward requests.
+    GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1',
     LOG_LEVEL: 'warn',
   }
 }

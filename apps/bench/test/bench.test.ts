@@ -102,6 +102,19 @@ describe('pnpm bench --quick', () => {
       expect(run.stderr).toContain(`no gateway (Postgres) row: ${String(postgres.skipReason)}`)
     }
 
+    // The forward-auth rows: numbers, or (only outside CI) the reason there are none.
+    const forward = results.forwardAuth as { skipReason?: unknown; nginx?: unknown }
+    if (process.env.CI === 'true' || process.env.CI === '1') expect(forward.skipReason, 'nginx is required under CI').toBeUndefined()
+    if (forward.skipReason === undefined) {
+      expect(forward.nginx).toMatch(/nginx/)
+      const rows = ['nginxAlone', 'nginxAuthRequest', 'gatewayProxy', 'forwardDecision', 'sessionCheck'].flatMap((t) => [`forwardAuth.${t}.rps`, `forwardAuth.${t}.p99Ms`, `forwardAuth.${t}.cpuUsPerRequest`])
+      expect(notNumbers(results, [...rows, 'forwardAuth.authRequestToNginxAlone', 'forwardAuth.forwardToSession', 'forwardAuth.cpuForwardToSession'])).toEqual([])
+      expect(run.stdout).toMatch(/^nginx \+ gateway auth_request +[\d,]+ /m)
+      expect(run.stdout).toMatch(/^nginx alone +[\d,]+ /m)
+    } else {
+      expect(run.stdout).toContain(`forward auth: skipped, ${String(forward.skipReason)}`)
+    }
+
     const r = results as {
       machine: { cpuModel: unknown; node: unknown }
       hotPath: { goal: { met: unknown } }

@@ -15,6 +15,7 @@ export function banner({ origin, gatewayUrl, children, logins }: BannerFacts): s
     '',
     `  Gatehouse demo: open ${origin}`,
     `  (gateway ${gatewayUrl}; ${children.map((c) => `${c.name} service on :${c.port}`).join(', ')})`,
+    `  API reference: ${origin}/reference (the document: /openapi.json)`,
     '',
     '  Demo logins:',
     ...logins.logins.map((l) =>

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
         void stop(1)
       })
     }
-    running = await startGateway(config, { logger: createLogger(config.logLevel, prettyDestination(say)) })
+    running = await startGateway(config, { logger: createLogger(config.logLevel, prettyDestination(say)), apiReference: true })
   } catch (error) {
     await stopChildren(children)
     throw error

@@ -5,7 +5,7 @@ import type { PasswordHasher } from './auth/passwords.js'
 import type { Clock } from './clock.js'
 import type { GatewayConfig } from './config/config.js'
 import type { AppEnv } from './http/app-env.js'
-import { clientAddress } from './http/client-ip.js'
+import { clientAddress, isTrustedPeer } from './http/client-ip.js'
 import { createErrorHandler } from './http/on-error.js'
 import { problemResponse } from './http/problem.js'
 import { accessLog } from './middleware/access-log.js'
@@ -28,6 +28,8 @@ import { createMetrics, type Metrics } from './metrics/metrics.js'
 import { requestMetrics } from './middleware/request-metrics.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { webRoutes } from './routes/web.js'
+import { forwardAuthRoutes } from './routes/forward-auth.js'
+import { openApiRoutes } from './routes/openapi.js'
 
 export interface AppDeps {
   config: GatewayConfig
@@ -39,6 +41,8 @@ export interface AppDeps {
   clientIp?: (c: Context<AppEnv>) => string
   /** Defaults to a registry of this gateway's own. */
   metrics?: Metrics
+  /** `GET /reference`: an API reference page of /openapi.json (`pnpm demo` only). */
+  apiReference?: boolean
 }
 
 export interface Gateway {
@@ -51,11 +55,12 @@ export interface Gateway {
   metrics: Metrics
 }
 
+function socketPeer(c: Context<AppEnv>): string | undefined {
+  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress
+}
+
 function socketAddress(config: GatewayConfig) {
-  return (c: Context<AppEnv>): string => {
-    const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
-    return clientAddress(env?.incoming?.socket?.remoteAddress, c.req.header('x-forwarded-for'), config.trustedProxies)
-  }
+  return (c: Context<AppEnv>): string => clientAddress(socketPeer(c), c.req.header('x-forwarded-for'), config.trustedProxies)
 }
 
 /** Builds the gateway from its dependencies; reads no environment and opens nothing. */
@@ -107,7 +112,18 @@ export function createGateway(deps: AppDeps): Gateway {
   if (config.opsAddress === undefined && !config.production) app.route('/', metricsApp)
   app.route('/', healthApp)
   app.route('/', jwksRoutes(core.keys))
+  app.route('/', openApiRoutes(config.publicOrigin, { reference: deps.apiReference ?? false }))
   app.use('*', crossSiteProtection(config.publicOrigin))
+  // Ahead of the /auth session middleware: it checks the original request first, as /api does.
+  app.route(
+    '/auth/forward',
+    forwardAuthRoutes({
+      access: proxy.access,
+      sessions,
+      publicOrigin: config.publicOrigin,
+      fromTrustedProxy: (c) => isTrustedPeer(socketPeer(c), config.trustedProxies),
+    }),
+  )
   app.use('/auth/*', sessionMiddleware(sessions))
   app.route('/auth', cookieFactsRoutes(sessions.cookie))
   app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users, onRateLimited: metrics.onRateLimited }))

@@ -27,6 +27,8 @@ export interface StartOptions {
   clock?: Clock
   /** Defaults to argon2id; tests count the password checks with their own. */
   hasher?: PasswordHasher
+  /** Serve the API reference page at /reference (`pnpm demo`). */
+  apiReference?: boolean
 }
 
 function listen(handler: Parameters<typeof createServer>[1], port: number, host: string): Promise<{ server: Server; url: string }> {
@@ -62,7 +64,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Errors of idle pool connections and of the revocation listener (which reconnects by itself).
   const store = await openStore(config.database, { onError: (error) => logger.warn({ err: error }, 'store background error') })
   const clock = options.clock ?? systemClock
-  const gateway = createGateway({ config, store, clock, logger, hasher: options.hasher ?? createPasswordHasher() })
+  const gateway = createGateway({ config, store, clock, logger, hasher: options.hasher ?? createPasswordHasher(), apiReference: options.apiReference ?? false })
   // Before listening: the first key is made, and a wrong GATEHOUSE_MASTER_KEY stops the start here.
   try {
     const key = await gateway.core.keys.init()

@@ -11,6 +11,7 @@ import type { GatewayConfig } from '../src/config/config.js'
 import { loadConfig } from '../src/config/env.js'
 import { createLogger } from '../src/logging/logger.js'
 import type { CliIo } from '../src/cli/io.js'
+import { validatingRequest } from './openapi-validator.js'
 
 export const ORIGIN = 'http://localhost:8080'
 export const COOKIE_SECRET = 'test-cookie-secret-0123456789-abcdefghij'
@@ -66,19 +67,24 @@ export interface TestGateway extends Gateway {
   logs: ReturnType<typeof logSink>
   createUser(username: string, options?: { roles?: string[]; password?: string }): Promise<User>
   /** A request as the browser app sends it: same origin, JSON body. */
-  request(path: string, init?: { method?: string; body?: unknown; cookie?: string; headers?: Record<string, string> }): Promise<Response>
+  /** `peer`: the socket's remote address, as a proxy in front would connect from. */
+  request(path: string, init?: { method?: string; body?: unknown; cookie?: string; headers?: Record<string, string>; peer?: string }): Promise<Response>
   /** Logs in and returns the cookie pair ("name=value") to send back. */
   login(username: string, password?: string, deviceName?: string): Promise<string>
 }
 
-export async function makeGateway(options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; hasher?: PasswordHasher } = {}): Promise<TestGateway> {
+export async function makeGateway(
+  options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; hasher?: PasswordHasher; apiReference?: boolean } = {},
+): Promise<TestGateway> {
   const dir = options.dir ?? tempDir()
   const config = testConfig({ LOG_LEVEL: 'info', ...options.env }, dir)
   const clock = options.clock ?? new FakeClock()
   const store = createSqliteStore({ path: (config.database as { path: string }).path })
   const logs = logSink()
   const hasher = options.hasher ?? createPasswordHasher()
-  const gateway = createGateway({ config, store, clock, hasher, logger: createLogger('info', logs.stream), clientIp: () => '203.0.113.7' })
+  const gateway = createGateway({ config, store, clock, hasher, logger: createLogger('info', logs.stream), clientIp: () => '203.0.113.7', apiReference: options.apiReference ?? false })
+  // Every response a test receives is checked against the OpenAPI document.
+  gateway.app.request = validatingRequest(gateway.app.request)
   // As server.ts does before listening: the first signing key, and the master-key check.
   await gateway.core.keys.init()
 
@@ -92,7 +98,8 @@ export async function makeGateway(options: { env?: Record<string, string>; clock
       body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body)
       headers['content-type'] ??= 'application/json'
     }
-    return Promise.resolve(gateway.app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }))
+    const env = init.peer === undefined ? undefined : { incoming: { socket: { remoteAddress: init.peer } } }
+    return Promise.resolve(gateway.app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }, env))
   }
 
   return {

@@ -2,6 +2,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createVerifier, type GatehouseVerifier } from '@gatehouse/verify'
+import type { Clock } from '../src/clock.js'
 import { ORIGIN } from './helpers.js'
 import { startProxyGateway, startUpstream, type ProxyGateway, type TestUpstream } from './proxy-helpers.js'
 
@@ -24,6 +25,8 @@ export async function startServiceBehindGateway(options: {
   name: string
   otherName: string
   createApp: (verifier: GatehouseVerifier) => { fetch: (request: Request, env: unknown) => Response | Promise<Response> }
+  env?: Record<string, string>
+  clock?: Clock
 }): Promise<ServiceBehindGateway> {
   const received: (string | undefined)[] = []
   let app: ReturnType<typeof options.createApp> | undefined
@@ -44,6 +47,8 @@ export async function startServiceBehindGateway(options: {
   const gw = await startProxyGateway({
     upstreams: { [options.name]: serviceUrl, [options.otherName]: other.url },
     routes: [{ upstream: options.name, pathPrefix: '/admin', roles: ['admin'] }],
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   })
   app = options.createApp(createVerifier({ issuer: ORIGIN, audience: options.name, jwksUrl: `${gw.url}/.well-known/jwks.json` }))
   return {

@@ -65,7 +65,7 @@ const RouteSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 })
 
-const FileSchema = z.strictObject({
+export const ConfigFileSchema = z.strictObject({
   $schema: z.string().optional(),
   routes: z.array(RouteSchema),
 })
@@ -110,7 +110,7 @@ export function parseRoutesFile(text: string, file: string, upstreamNames: reado
     // The scan above and JSON.parse agree on valid JSON; this is only a second line of defence.
     throw new RouteConfigError(1, `${file}: not valid JSON`)
   }
-  const parsed = FileSchema.safeParse(value)
+  const parsed = ConfigFileSchema.safeParse(value)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     const path = issue.path as JsonPath

@@ -1,10 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 /** Path prefix -> the label we report. Never a user id or session id: bounded by construction. */
-export type RouteClass = 'auth' | 'api' | 'admin' | 'health' | 'jwks' | 'metrics' | 'web'
+export type RouteClass = 'auth' | 'forward' | 'api' | 'admin' | 'health' | 'jwks' | 'metrics' | 'web'
 
 export function routeClass(path: string): RouteClass {
   if (path.startsWith('/api/')) return 'api'
+  // Another proxy's decisions, one per request it serves: apart from logins and logouts.
+  if (path === '/auth/forward' || path.startsWith('/auth/forward/')) return 'forward'
   if (path.startsWith('/auth/')) return 'auth'
   if (path.startsWith('/admin/')) return 'admin'
   if (path === '/healthz' || path === '/readyz') return 'health'

@@ -5,27 +5,25 @@ import type { AppEnv } from '../http/app-env.js'
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
- * Refuses state-changing requests that a browser marks as coming from another site: an
- * `Origin` other than the public origin (including "null"), or `Sec-Fetch-Site: cross-site`
- * or `same-site` (a sibling subdomain is another party). SameSite cookies are a second layer,
- * not the defence. A request with neither header is not from a browser, so it cannot carry a
- * victim's cookie by accident and is let through (operators' curl, service probes).
+ * Why a request is refused as cross-site, or undefined. Only state-changing methods are
+ * checked: an `Origin` other than the public origin (including "null"), or `Sec-Fetch-Site:
+ * cross-site` or `same-site` (a sibling subdomain is another party). SameSite cookies are a
+ * second layer, not the defence. A request with neither header is not from a browser, so it
+ * cannot carry a victim's cookie by accident and is let through (operators' curl, service probes).
  */
+export function crossSiteRefusal(method: string, origin: string | undefined, fetchSite: string | undefined, publicOrigin: string): string | undefined {
+  if (!STATE_CHANGING.has(method)) return undefined
+  if (fetchSite === 'cross-site' || fetchSite === 'same-site') return 'Sec-Fetch-Site says another site sent this request'
+  if (origin !== undefined && origin !== publicOrigin) return 'Origin does not match the public origin'
+  if (origin === undefined && fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') return 'a browser request without Origin'
+  return undefined
+}
+
+/** Refuses, with 403 `ERR_CROSS_SITE`, state-changing requests another site sent (see `crossSiteRefusal`). */
 export function crossSiteProtection(publicOrigin: string) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (STATE_CHANGING.has(c.req.method)) {
-      const origin = c.req.header('origin')
-      const fetchSite = c.req.header('sec-fetch-site')
-      if (fetchSite === 'cross-site' || fetchSite === 'same-site') {
-        throw new GatewayError('ERR_CROSS_SITE', { detail: 'Sec-Fetch-Site says another site sent this request' })
-      }
-      if (origin !== undefined && origin !== publicOrigin) {
-        throw new GatewayError('ERR_CROSS_SITE', { detail: 'Origin does not match the public origin' })
-      }
-      if (origin === undefined && fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {
-        throw new GatewayError('ERR_CROSS_SITE', { detail: 'a browser request without Origin' })
-      }
-    }
+    const refusal = crossSiteRefusal(c.req.method, c.req.header('origin'), c.req.header('sec-fetch-site'), publicOrigin)
+    if (refusal !== undefined) throw new GatewayError('ERR_CROSS_SITE', { detail: refusal })
     await next()
   })
 }

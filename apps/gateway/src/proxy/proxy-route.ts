@@ -3,29 +3,19 @@ import { Readable } from 'node:stream'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
-import { TOKEN_ERROR_CODES, TokenError } from '@gatehouse/tokens'
 import type { RouteConfig } from '../config/routes-file.js'
 import type { Upstream } from '../config/upstreams.js'
 import { GatewayError } from '../errors.js'
-import type { AppEnv, AuthContext } from '../http/app-env.js'
-import { unauthenticated } from '../http/unauthenticated.js'
+import type { AppEnv } from '../http/app-env.js'
+import { createAccessDecision, type AccessDecision, type TokenSource } from './access.js'
 import { limitBody } from './body-limit.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { parseProxyTarget, targetPath } from './path-safety.js'
 import { handOverUpstreamBody } from './direct-response.js'
 import { upstreamBody } from './response-body.js'
-import { compileRoutePolicy, type RoutePolicy } from './route-policy.js'
 import { ClientGoneError, createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from './upstream-client.js'
 
-/** Whom a token is for, as the session middleware resolved it. */
-export interface TokenSubject {
-  sessionId: string
-  userId: string
-  roles: readonly string[]
-}
-
-/** The signed internal JWT for one upstream (`audience` is its name). */
-export type TokenSource = (subject: TokenSubject, audience: string) => Promise<string>
+export type { TokenSource, TokenSubject } from './access.js'
 
 export interface ProxyDeps {
   upstreams: readonly Upstream[]
@@ -49,14 +39,14 @@ export interface Proxy {
    * refused here, with the same 400.
    */
   pathGuard: MiddlewareHandler<AppEnv>
+  /** The session, route-rule and role decision this proxy applies; `/auth/forward` shares it. */
+  access: AccessDecision
   /** Closes the kept-alive upstream connections. */
   close(): void
 }
 
 // Statuses whose response has no body (RFC 9110 §6.4.1); the Response constructor refuses one.
 const NO_BODY_STATUS = new Set([204, 205, 304])
-// Token refusals that mean the session ended between the cookie check and the mint.
-const SESSION_GONE = new Set<string>([TOKEN_ERROR_CODES.sessionEnded, TOKEN_ERROR_CODES.refreshTokenReused])
 const UPSTREAM_FAILURES = new Set<string>(['ERR_UPSTREAM_UNREACHABLE', 'ERR_UPSTREAM_TIMEOUT'])
 // Nginx's "client closed request": only the access log ever sees it.
 const CLIENT_CLOSED = 499
@@ -79,17 +69,6 @@ function requestBody(c: Context<AppEnv>, incoming: IncomingMessage | undefined):
   return body === null ? null : Readable.fromWeb(body as unknown as NodeReadableStream<Uint8Array>)
 }
 
-function authorize(c: Context<AppEnv>, policy: RoutePolicy) {
-  const auth = c.get('auth')
-  if (auth === undefined) {
-    if (policy.anonymous) return undefined
-    throw unauthenticated(c)
-  }
-  const missing = policy.roles.filter((role) => !auth.user.roles.includes(role))
-  if (missing.length > 0) throw new GatewayError('ERR_FORBIDDEN', { detail: `this route needs the role ${missing.map((r) => `"${r}"`).join(', ')}` })
-  return auth
-}
-
 /**
  * `ANY /api/<name>/<rest>` -> `<upstream url>/<rest>`: refused at the gateway when the path could
  * escape, the upstream is unknown, the session is missing, a role is missing or the declared
@@ -98,19 +77,10 @@ function authorize(c: Context<AppEnv>, policy: RoutePolicy) {
  */
 export function createProxy(deps: ProxyDeps): Proxy {
   const clients = new Map<string, UpstreamClient>(deps.upstreams.map((u) => [u.name, createUpstreamClient(u.url, deps.client)]))
-  const policyFor = compileRoutePolicy(deps.routes, deps.upstreamTimeoutMs)
+  const access = createAccessDecision(deps)
   const origin = new URL(deps.publicOrigin)
   const proto = origin.protocol.slice(0, -1)
-  const { logger, tokens } = deps
-
-  const tokenFor = async ({ session, user }: AuthContext, audience: string) => {
-    try {
-      return await tokens({ sessionId: session.id, userId: user.id, roles: user.roles }, audience)
-    } catch (error) {
-      if (error instanceof TokenError && SESSION_GONE.has(error.code)) throw new GatewayError('ERR_UNAUTHENTICATED', { cause: error })
-      throw error
-    }
-  }
+  const { logger } = deps
 
   const app = new Hono<AppEnv>()
   app.all('/:name/*', async (c) => {
@@ -118,18 +88,15 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const incoming = env?.incoming instanceof IncomingMessage ? env.incoming : undefined
     // Parsed once, by the guard in front of every route.
     const target = c.get('proxyTarget') ?? parseProxyTarget(rawTarget(c, incoming))
-    const client = clients.get(target.name)
-    if (client === undefined) throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such upstream' })
-
     const method = c.req.method
-    const policy = policyFor(target.name, method, target.rest)
-    const auth = authorize(c, policy)
+    const { policy, auth } = access.decide(target, method, c)
+    const client = clients.get(target.name)!
     const declared = Number(c.req.header('content-length') ?? '0')
     if (policy.maxBodyBytes !== undefined && declared > policy.maxBodyBytes) {
       throw new GatewayError('ERR_PAYLOAD_TOO_LARGE', { detail: `this route accepts at most ${policy.maxBodyBytes} bytes` })
     }
 
-    const token = auth === undefined ? undefined : await tokenFor(auth, target.name)
+    const token = auth === undefined ? undefined : await access.token(auth, target.name)
     const headers = upstreamRequestHeaders(incoming?.headers ?? c.req.raw.headers, {
       token,
       clientIp: c.get('clientIp'),
@@ -194,6 +161,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
   return {
     app,
     pathGuard,
+    access,
     close: () => {
       for (const client of clients.values()) client.close()
     },

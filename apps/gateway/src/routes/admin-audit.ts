@@ -13,7 +13,7 @@ export function parseSince(value: string | undefined): number | undefined {
   return ms
 }
 
-const Query = z.object({
+export const AuditQuery = z.object({
   userId: z.string().max(128).optional(),
   type: z.string().max(64).optional(),
   since: z.string().max(64).optional(),
@@ -23,7 +23,7 @@ const Query = z.object({
 export function adminAuditRoutes(store: AuditStore) {
   const app = new Hono<AppEnv>()
   app.get('/audit', async (c) => {
-    const q = Query.safeParse(c.req.query())
+    const q = AuditQuery.safeParse(c.req.query())
     if (!q.success) throw new GatewayError('ERR_BAD_REQUEST', { detail: 'userId, type, since (ISO or ms) and limit (1-1000)' })
     const { userId, type, since, limit } = q.data
     const events = await store.listAudit({

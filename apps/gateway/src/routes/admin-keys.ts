@@ -4,7 +4,7 @@ import type { KeyManager } from '@gatehouse/tokens'
 import type { AppEnv } from '../http/app-env.js'
 import { readJson } from '../http/json-body.js'
 
-const RotateBody = z.strictObject({ emergency: z.boolean().optional() })
+export const RotateBody = z.strictObject({ emergency: z.boolean().optional() })
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 

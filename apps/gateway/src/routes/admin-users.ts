@@ -9,7 +9,7 @@ import { adminUserView, deviceView } from '../http/views.js'
 import type { SessionManager } from '../session/session-manager.js'
 import type { Actor, UserAdmin } from '../users/user-admin.js'
 
-const RolesBody = z.object({ roles: z.array(z.string().max(32)).max(32) })
+export const RolesBody = z.object({ roles: z.array(z.string().max(32)).max(32) })
 
 export interface AdminUserRoutesDeps {
   store: Store

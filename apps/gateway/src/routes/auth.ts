@@ -14,13 +14,13 @@ import { requireAuth } from '../middleware/session.js'
 import { deviceNameFromUserAgent } from '../session/device-name.js'
 import type { SessionManager } from '../session/session-manager.js'
 
-const LoginBody = z.object({
+export const LoginBody = z.object({
   username: z.string().min(1).max(128),
   password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
   deviceName: z.string().trim().min(1).max(64).optional(),
 })
 
-const PasswordBody = z.object({
+export const PasswordBody = z.object({
   currentPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH),
   newPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH),
 })

@@ -1,0 +1,73 @@
+import { TOKEN_ERROR_CODES, TokenError } from '@gatehouse/tokens'
+import type { RouteConfig } from '../config/routes-file.js'
+import { GatewayError } from '../errors.js'
+import type { AuthContext } from '../http/app-env.js'
+import { unauthenticated, type SessionVars } from '../http/unauthenticated.js'
+import type { ProxyTarget } from './path-safety.js'
+import { compileRoutePolicy, type RoutePolicy } from './route-policy.js'
+
+/** Whom a token is for, as the session middleware resolved it. */
+export interface TokenSubject {
+  sessionId: string
+  userId: string
+  roles: readonly string[]
+}
+
+/** The signed internal token for one upstream (`audience` is its name). */
+export type TokenSource = (subject: TokenSubject, audience: string) => Promise<string>
+
+/** Allowed: the route's policy, and whom the token is for (none on an anonymous route without a session). */
+export interface AccessGranted {
+  policy: RoutePolicy
+  auth: AuthContext | undefined
+}
+
+/**
+ * The one decision behind `/api/<name>/*` and `/auth/forward`: may this session call this
+ * method on this upstream path, and with which token. Refusals are GatewayErrors (404 unknown
+ * upstream, 401 no session, 403 missing role).
+ */
+export interface AccessDecision {
+  /** `vars` is the request's context: its session, or why the session its cookie named ended. */
+  decide(target: ProxyTarget, method: string, vars: SessionVars): AccessGranted
+  /** The token for `audience`; 401 when the session ended between the cookie check and the mint. */
+  token(auth: AuthContext, audience: string): Promise<string>
+}
+
+export interface AccessDeps {
+  upstreams: readonly { name: string }[]
+  routes: readonly RouteConfig[]
+  upstreamTimeoutMs: number
+  tokens: TokenSource
+}
+
+// Token refusals that mean the session ended between the cookie check and the mint.
+const SESSION_GONE = new Set<string>([TOKEN_ERROR_CODES.sessionEnded, TOKEN_ERROR_CODES.refreshTokenReused])
+
+/** Compiles the route rules once; `decide` is a map lookup and a role comparison. */
+export function createAccessDecision(deps: AccessDeps): AccessDecision {
+  const known = new Set(deps.upstreams.map((u) => u.name))
+  const policyFor = compileRoutePolicy(deps.routes, deps.upstreamTimeoutMs)
+  return {
+    decide(target, method, vars) {
+      const auth = vars.get('auth')
+      if (!known.has(target.name)) throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such upstream' })
+      const policy = policyFor(target.name, method, target.rest)
+      if (auth === undefined) {
+        if (policy.anonymous) return { policy, auth }
+        throw unauthenticated(vars)
+      }
+      const missing = policy.roles.filter((role) => !auth.user.roles.includes(role))
+      if (missing.length > 0) throw new GatewayError('ERR_FORBIDDEN', { detail: `this route needs the role ${missing.map((r) => `"${r}"`).join(', ')}` })
+      return { policy, auth }
+    },
+    async token({ session, user }, audience) {
+      try {
+        return await deps.tokens({ sessionId: session.id, userId: user.id, roles: user.roles }, audience)
+      } catch (error) {
+        if (error instanceof TokenError && SESSION_GONE.has(error.code)) throw new GatewayError('ERR_UNAUTHENTICATED', { cause: error })
+        throw error
+      }
+    },
+  }
+}
