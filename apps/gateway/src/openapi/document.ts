@@ -5,7 +5,7 @@ import { AuditQuery } from '../routes/admin-audit.js'
 import { RotateBody } from '../routes/admin-keys.js'
 import { RolesBody } from '../routes/admin-users.js'
 import { LoginBody, PasswordBody } from '../routes/auth.js'
-import { AdminUserView, AuditEventView, DeviceView, KeyRotationView, Problem, SessionView, UserView } from './schemas.js'
+import { AdminUserView, AuditEventView, CookieFactsView, DeviceView, KeyRotationView, Problem, PublishedKeyView, SessionView, UserView } from './schemas.js'
 
 type Method = 'get' | 'post' | 'put' | 'delete' | 'patch' | 'head'
 
@@ -44,6 +44,12 @@ const JSON_BODY: GatewayErrorCode[] = ['ERR_BAD_REQUEST', 'ERR_UNSUPPORTED_MEDIA
 const ADMIN: GatewayErrorCode[] = ['ERR_UNAUTHENTICATED', 'ERR_FORBIDDEN']
 
 const auth: Operation[] = [
+  {
+    method: 'get', path: '/auth/cookie', tag: 'auth', session: false, summary: 'The session cookie as the gateway sets it',
+    description: 'Its name and attributes, and the size of the sealed value this browser sent; never the value (the demo\'s "under the hood" view).',
+    success: { status: 200, description: 'The cookie\'s facts', schema: CookieFactsView },
+    errors: [],
+  },
   {
     method: 'post', path: '/auth/login', tag: 'auth', session: false, summary: 'Log in with a username and password',
     description: 'Starts a new session for this device; a session this browser held before ends. Answers 404 when the configuration turns local login off.',
@@ -153,6 +159,12 @@ const admin: Operation[] = [
     request: { params: idParam },
     success: { status: 204, description: 'Sessions revoked (`user_deleted`), then the account deleted' },
     errors: [...ADMIN, 'ERR_NOT_FOUND', ...CROSS_SITE],
+  },
+  {
+    method: 'get', path: '/admin/keys', tag: 'admin', session: true, summary: 'Every published signing key with its state and times',
+    description: '`next`: published, signs from `signsFrom`; `signing`; `retiring`: signs no more, published until `publishedUntil` so the tokens it signed still verify.',
+    success: { status: 200, description: 'The published keys, newest first', schema: z.object({ keys: z.array(PublishedKeyView) }) },
+    errors: ADMIN,
   },
   {
     method: 'post', path: '/admin/keys/rotate', tag: 'admin', session: true, summary: 'Rotate the signing key',

@@ -53,6 +53,26 @@ export const KeyRotationView = z.object({
   alg: z.enum(['EdDSA', 'ES256', 'RS256']),
   emergency: z.boolean(),
   retired: z.array(z.string()),
+  signsFrom: iso.describe('when the new key signs: at once after an emergency, after the activation delay otherwise'),
+  dropped: z.array(z.string()).describe('keys no longer published because of this rotation'),
+})
+
+export const PublishedKeyView = z.object({
+  kid: z.string(),
+  alg: z.string(),
+  createdAt: iso,
+  state: z.enum(['next', 'signing', 'retiring']),
+  signsFrom: iso,
+  signsUntil: iso.nullable(),
+  publishedUntil: iso.nullable(),
+})
+
+export const CookieFactsView = z.object({
+  name: z.string(),
+  attributes: z.array(z.string()),
+  maxAge: z.string(),
+  sent: z.boolean(),
+  valueBytes: z.number().int(),
 })
 
 const codes = Object.keys(GATEWAY_ERRORS) as [GatewayErrorCode, ...GatewayErrorCode[]]
