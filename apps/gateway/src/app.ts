@@ -103,6 +103,8 @@ export function createGateway(deps: AppDeps): Gateway {
   app.route('/', jwksRoutes(core.keys))
   app.use('*', crossSiteProtection(config.publicOrigin))
   app.use('/auth/*', sessionMiddleware(sessions))
+  // An IdP-only deployment: no password login at all.
+  if (!config.localLogin) app.post('/auth/login', () => problemResponse('ERR_NOT_FOUND'))
   app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users }))
   app.route('/auth/sessions', deviceRoutes({ store, sessions, clock }))
   app.use('/admin/*', sessionMiddleware(sessions), requireRole('admin'))

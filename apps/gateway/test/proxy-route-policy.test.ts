@@ -9,6 +9,7 @@ const rule = (r: Partial<RouteConfig> & { upstream: string }): RouteConfig => ({
   anonymous: false,
   timeoutMs: undefined,
   maxBodyBytes: undefined,
+  token: 'jwt',
   line: 1,
   ...r,
 })
