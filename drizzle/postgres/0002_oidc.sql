@@ -17,6 +17,7 @@ CREATE TABLE "idp_sessions" (
 	"tokens_enc" text NOT NULL,
 	"access_expires_at" bigint,
 	"version" integer NOT NULL,
+	"refresh_lease_until" bigint,
 	"updated_at" bigint NOT NULL
 );
 --> statement-breakpoint

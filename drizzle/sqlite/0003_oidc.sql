@@ -19,6 +19,7 @@ CREATE TABLE `idp_sessions` (
 	`tokens_enc` text NOT NULL,
 	`access_expires_at` integer,
 	`version` integer NOT NULL,
+	`refresh_lease_until` integer,
 	`updated_at` integer NOT NULL,
 	FOREIGN KEY (`session_id`) REFERENCES `sessions`(`id`) ON UPDATE no action ON DELETE cascade
 );

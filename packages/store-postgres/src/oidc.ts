@@ -1,5 +1,5 @@
-import { and, asc, eq, lt, sql } from 'drizzle-orm'
-import { StoreError, type IdpSessionMatch, type IdpSessionRecord, type IdpTokenUpdate, type LinkedIdentity, type Millis, type OidcTransaction } from '@gatehouse/store'
+import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm'
+import { StoreError, type IdpRefreshLease, type IdpSessionMatch, type IdpSessionRecord, type IdpTokenUpdate, type LinkedIdentity, type Millis, type OidcTransaction } from '@gatehouse/store'
 import type { PgDb } from './db.js'
 import { isUniqueViolation } from './pg-errors.js'
 import { identities, idpSessions, logoutTokenIds, oidcTransactions, sessions } from './schema.js'
@@ -48,13 +48,26 @@ export function createOidcOps(db: PgDb) {
       const [row] = await db.select().from(idpSessions).where(eq(idpSessions.sessionId, sessionId))
       return row ?? null
     },
+    async leaseIdpRefresh(sessionId: string, l: IdpRefreshLease): Promise<boolean> {
+      // One UPDATE: racing gateways queue on the row and re-check the WHERE after the first commits.
+      const live = db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.id, sessionId), liveSession(l.now)))
+      const free = or(isNull(idpSessions.refreshLeaseUntil), lte(idpSessions.refreshLeaseUntil, l.now))
+      const result = await db
+        .update(idpSessions)
+        .set({ refreshLeaseUntil: l.until })
+        .where(and(eq(idpSessions.sessionId, sessionId), eq(idpSessions.version, l.expectedVersion), free, sql`exists ${live}`))
+      return (result.rowCount ?? 0) === 1
+    },
+    async releaseIdpRefresh(sessionId: string, expectedVersion: number): Promise<void> {
+      await db.update(idpSessions).set({ refreshLeaseUntil: null }).where(and(eq(idpSessions.sessionId, sessionId), eq(idpSessions.version, expectedVersion)))
+    },
     async updateIdpTokens(sessionId: string, u: IdpTokenUpdate): Promise<boolean> {
       // One UPDATE: racing refreshes on several gateways queue on the row; after the first
       // commits, the others' version no longer matches and they update nothing.
       const live = db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.id, sessionId), liveSession(u.now)))
       const result = await db
         .update(idpSessions)
-        .set({ tokensEnc: u.tokensEnc, accessExpiresAt: u.accessExpiresAt, version: sql`${idpSessions.version} + 1`, updatedAt: u.now })
+        .set({ tokensEnc: u.tokensEnc, accessExpiresAt: u.accessExpiresAt, version: sql`${idpSessions.version} + 1`, refreshLeaseUntil: null, updatedAt: u.now })
         .where(and(eq(idpSessions.sessionId, sessionId), eq(idpSessions.version, u.expectedVersion), sql`exists ${live}`))
       return (result.rowCount ?? 0) === 1
     },

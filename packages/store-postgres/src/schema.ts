@@ -168,6 +168,8 @@ export const idpSessions = pgTable(
     tokensEnc: text('tokens_enc').notNull(),
     accessExpiresAt: millis('access_expires_at'),
     version: integer('version').notNull(),
+    /** While set and in the future, one gateway is refreshing these tokens; the others wait for it. */
+    refreshLeaseUntil: millis('refresh_lease_until'),
     updatedAt: millis('updated_at').notNull(),
   },
   (t) => [index('idp_sessions_sid_idx').on(t.issuer, t.idpSid), index('idp_sessions_subject_idx').on(t.issuer, t.subject)],

@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, isNull, lt, sql } from 'drizzle-orm'
-import { StoreError, type IdpSessionMatch, type IdpSessionRecord, type IdpTokenUpdate, type LinkedIdentity, type Millis, type OidcTransaction } from '@gatehouse/store'
+import { and, asc, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm'
+import { StoreError, type IdpRefreshLease, type IdpSessionMatch, type IdpSessionRecord, type IdpTokenUpdate, type LinkedIdentity, type Millis, type OidcTransaction } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { sqliteErrorCode } from './sqlite-errors.js'
 import { identities, idpSessions, logoutTokenIds, oidcTransactions, sessions } from './schema.js'
@@ -44,11 +44,24 @@ export function createOidcOps(db: SqliteDb) {
     async findIdpSession(sessionId: string): Promise<IdpSessionRecord | null> {
       return db.select().from(idpSessions).where(eq(idpSessions.sessionId, sessionId)).get() ?? null
     },
+    async leaseIdpRefresh(sessionId: string, l: IdpRefreshLease): Promise<boolean> {
+      const live = db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.id, sessionId), liveSession(l.now)))
+      const free = or(isNull(idpSessions.refreshLeaseUntil), lte(idpSessions.refreshLeaseUntil, l.now))
+      const result = db
+        .update(idpSessions)
+        .set({ refreshLeaseUntil: l.until })
+        .where(and(eq(idpSessions.sessionId, sessionId), eq(idpSessions.version, l.expectedVersion), free, sql`exists ${live}`))
+        .run()
+      return result.changes === 1
+    },
+    async releaseIdpRefresh(sessionId: string, expectedVersion: number): Promise<void> {
+      db.update(idpSessions).set({ refreshLeaseUntil: null }).where(and(eq(idpSessions.sessionId, sessionId), eq(idpSessions.version, expectedVersion))).run()
+    },
     async updateIdpTokens(sessionId: string, u: IdpTokenUpdate): Promise<boolean> {
       const live = db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.id, sessionId), liveSession(u.now)))
       const result = db
         .update(idpSessions)
-        .set({ tokensEnc: u.tokensEnc, accessExpiresAt: u.accessExpiresAt, version: sql`${idpSessions.version} + 1`, updatedAt: u.now })
+        .set({ tokensEnc: u.tokensEnc, accessExpiresAt: u.accessExpiresAt, version: sql`${idpSessions.version} + 1`, refreshLeaseUntil: null, updatedAt: u.now })
         .where(and(eq(idpSessions.sessionId, sessionId), eq(idpSessions.version, u.expectedVersion), sql`exists ${live}`))
         .run()
       return result.changes === 1

@@ -155,6 +155,8 @@ export const idpSessions = sqliteTable(
     tokensEnc: text('tokens_enc').notNull(),
     accessExpiresAt: integer('access_expires_at'),
     version: integer('version').notNull(),
+    /** While set and in the future, one gateway is refreshing these tokens; the others wait for it. */
+    refreshLeaseUntil: integer('refresh_lease_until'),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [index('idp_sessions_sid_idx').on(t.issuer, t.idpSid), index('idp_sessions_subject_idx').on(t.issuer, t.subject)],

@@ -42,7 +42,16 @@ export interface IdpSessionRecord {
   accessExpiresAt: Millis | null
   /** One more with each refresh: the compare-and-set that keeps a rotated refresh token. */
   version: number
+  /** While in the future, one gateway holds the right to refresh (see `leaseIdpRefresh`). */
+  refreshLeaseUntil: Millis | null
   updatedAt: Millis
+}
+
+export interface IdpRefreshLease {
+  expectedVersion: number
+  /** The lease ends then, should its holder never finish. */
+  until: Millis
+  now: Millis
 }
 
 export interface IdpTokenUpdate {

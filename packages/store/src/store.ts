@@ -15,7 +15,7 @@ import type {
   User,
   UserPatch,
 } from './types.js'
-import type { IdpSessionMatch, IdpSessionRecord, IdpTokenUpdate, LinkedIdentity, OidcTransaction } from './oidc-types.js'
+import type { IdpRefreshLease, IdpSessionMatch, IdpSessionRecord, IdpTokenUpdate, LinkedIdentity, OidcTransaction } from './oidc-types.js'
 import type { RateLimitStore } from './rate-limit.js'
 import type { RevocationFeed } from './revocation-feed.js'
 
@@ -127,7 +127,15 @@ export interface OidcStore {
   saveIdpSession(record: IdpSessionRecord): Promise<void>
   findIdpSession(sessionId: string): Promise<IdpSessionRecord | null>
   /**
-   * Compare-and-set: stores the refreshed tokens and bumps the version only if `expectedVersion`
+   * Compare-and-set, before calling the IdP: takes the right to refresh this session's tokens if
+   * the version is still `expectedVersion`, the session is live and no other lease runs at `now`.
+   * Of racing gateways one gets it, so a rotating refresh token is presented once, never twice.
+   */
+  leaseIdpRefresh(sessionId: string, lease: IdpRefreshLease): Promise<boolean>
+  /** Gives a lease back after a refresh that failed without an answer (the IdP was unreachable). */
+  releaseIdpRefresh(sessionId: string, expectedVersion: number): Promise<void>
+  /**
+   * Compare-and-set: stores the refreshed tokens, bumps the version and ends the lease only if `expectedVersion`
    * is still current and the session is live. False when another refresh (any gateway) won.
    */
   updateIdpTokens(sessionId: string, update: IdpTokenUpdate): Promise<boolean>

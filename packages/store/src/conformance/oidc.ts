@@ -30,6 +30,7 @@ async function idpSession(s: Store, overrides: Partial<IdpSessionRecord> = {}, s
     tokensEnc: 'v1.tokens',
     accessExpiresAt: T0 + 300_000,
     version: 0,
+    refreshLeaseUntil: null,
     updatedAt: T0,
     ...overrides,
   }
@@ -105,6 +106,27 @@ export function oidcConformance(store: () => Store): void {
     expect(results.filter(Boolean)).toHaveLength(1)
     const winner = results.indexOf(true)
     expect(await s.findIdpSession(session.id)).toMatchObject({ tokensEnc: `v1.${winner}`, version: 1 })
+  })
+
+  it('leases a refresh to one of racing gateways, until it ends, is released or its tokens are stored', async () => {
+    const s = store()
+    const { session } = await idpSession(s)
+    const lease = { expectedVersion: 0, until: T0 + 10_000, now: T0 }
+    const results = await Promise.all(Array.from({ length: 8 }, () => s.leaseIdpRefresh(session.id, lease)))
+    expect(results.filter(Boolean)).toHaveLength(1)
+    expect(await s.leaseIdpRefresh(session.id, { ...lease, now: T0 + 9_999 })).toBe(false)
+    // A lease whose holder died ends by itself.
+    expect(await s.leaseIdpRefresh(session.id, { ...lease, now: T0 + 10_000, until: T0 + 20_000 })).toBe(true)
+    await s.releaseIdpRefresh(session.id, 0)
+    expect(await s.leaseIdpRefresh(session.id, { ...lease, now: T0 + 10_001 })).toBe(true)
+    expect(await s.updateIdpTokens(session.id, { expectedVersion: 0, tokensEnc: 'v1.n', accessExpiresAt: null, now: T0 + 10_002 })).toBe(true)
+    expect(await s.findIdpSession(session.id)).toMatchObject({ version: 1, refreshLeaseUntil: null })
+    // The old version can no longer be leased; the new one can.
+    expect(await s.leaseIdpRefresh(session.id, { ...lease, now: T0 + 10_003 })).toBe(false)
+    expect(await s.leaseIdpRefresh(session.id, { expectedVersion: 1, until: T0 + 20_000, now: T0 + 10_003 })).toBe(true)
+    await s.revokeSession(session.id, 'logout', T0 + 10_004)
+    await s.releaseIdpRefresh(session.id, 1)
+    expect(await s.leaseIdpRefresh(session.id, { expectedVersion: 1, until: T0 + 30_000, now: T0 + 10_005 })).toBe(false)
   })
 
   it('stores no refreshed tokens for a revoked session', async () => {
