@@ -26,6 +26,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js'
 import { requestMetrics } from './middleware/request-metrics.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { webRoutes } from './routes/web.js'
+import { createOidc, type Oidc } from './oidc/index.js'
 
 export interface AppDeps {
   config: GatewayConfig
@@ -37,6 +38,8 @@ export interface AppDeps {
   clientIp?: (c: Context<AppEnv>) => string
   /** Defaults to a registry of this gateway's own. */
   metrics?: Metrics
+  /** For requests to identity providers; defaults to the global fetch. */
+  fetch?: typeof fetch
 }
 
 export interface Gateway {
@@ -45,6 +48,8 @@ export interface Gateway {
   /** `/api/<name>/*`; `close()` drops its kept-alive upstream connections. */
   proxy: Proxy
   metrics: Metrics
+  /** Identity providers (OpenID Connect); `oidc.providers.start()` discovers them. */
+  oidc: Oidc
 }
 
 function socketAddress(config: GatewayConfig) {
@@ -70,12 +75,14 @@ export function createGateway(deps: AppDeps): Gateway {
   store.revocations?.onRevoked((ids) => core.sessions.forget(ids))
   const { audit, sessions } = core
   const clientIp = deps.clientIp ?? socketAddress(config)
+  const oidc = createOidc({ config, store, clock, logger, audit, sessions, users: core.users, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
   const proxy = createProxy({
     upstreams: config.upstreams,
     routes: config.routes,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     publicOrigin: config.publicOrigin,
     tokens: (subject, audience) => core.tokens.tokenFor(subject, audience),
+    idpTokens: (subject) => oidc.access.accessToken(subject.sessionId, subject.userId),
     logger,
     onUpstream: (upstream, ms, outcome) => metrics.upstreamDuration.observe({ upstream, outcome }, ms / 1000),
   })
@@ -99,13 +106,14 @@ export function createGateway(deps: AppDeps): Gateway {
       if (current) metrics.keyAge.set((clock.now() - current.createdAt) / 1000)
     }),
   )
-  app.route('/', healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }]))
+  app.route('/', healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }, ...oidc.providers.readiness]))
   app.route('/', jwksRoutes(core.keys))
   app.use('*', crossSiteProtection(config.publicOrigin))
   app.use('/auth/*', sessionMiddleware(sessions))
   // An IdP-only deployment: no password login at all.
   if (!config.localLogin) app.post('/auth/login', () => problemResponse('ERR_NOT_FOUND'))
-  app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users }))
+  app.route('/auth/oidc', oidc.routes)
+  app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users, idp: { providerOf: oidc.providerOf, prepareLogout: oidc.rpLogout } }))
   app.route('/auth/sessions', deviceRoutes({ store, sessions, clock }))
   app.use('/admin/*', sessionMiddleware(sessions), requireRole('admin'))
   app.route('/admin', adminUserRoutes({ store, users: core.users, sessions, clock }))
@@ -114,5 +122,5 @@ export function createGateway(deps: AppDeps): Gateway {
   app.use('/api/*', sessionMiddleware(sessions))
   app.route('/api', proxy.app)
   if (config.webRoot !== undefined) app.route('/', webRoutes(config.webRoot))
-  return { app, core, proxy, metrics }
+  return { app, core, proxy, metrics, oidc }
 }

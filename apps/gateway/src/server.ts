@@ -40,6 +40,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     throw error
   }
 
+  // Never throws: an unreachable IdP is logged, named by /readyz and retried.
+  await gateway.oidc.providers.start()
+
   const server = await new Promise<Server>((resolve, reject) => {
     const s = createServer(createRequestListener(gateway.app.fetch, config.host))
     s.listen(config.port, config.host, () => resolve(s))
@@ -73,6 +76,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         server.closeIdleConnections()
       })
       stopPrune()
+      gateway.oidc.providers.stop()
       gateway.proxy.close()
       await store.close()
       logger.info('gatehouse stopped')

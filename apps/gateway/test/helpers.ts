@@ -71,14 +71,24 @@ export interface TestGateway extends Gateway {
   login(username: string, password?: string, deviceName?: string): Promise<string>
 }
 
-export async function makeGateway(options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; hasher?: PasswordHasher } = {}): Promise<TestGateway> {
+export async function makeGateway(
+  options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; hasher?: PasswordHasher; fetch?: typeof fetch } = {},
+): Promise<TestGateway> {
   const dir = options.dir ?? tempDir()
   const config = testConfig({ LOG_LEVEL: 'info', ...options.env }, dir)
   const clock = options.clock ?? new FakeClock()
   const store = createSqliteStore({ path: (config.database as { path: string }).path })
   const logs = logSink()
   const hasher = options.hasher ?? createPasswordHasher()
-  const gateway = createGateway({ config, store, clock, hasher, logger: createLogger('info', logs.stream), clientIp: () => '203.0.113.7' })
+  const gateway = createGateway({
+    config,
+    store,
+    clock,
+    hasher,
+    logger: createLogger('info', logs.stream),
+    clientIp: () => '203.0.113.7',
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  })
   // As server.ts does before listening: the first signing key, and the master-key check.
   await gateway.core.keys.init()
 

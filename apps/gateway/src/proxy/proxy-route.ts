@@ -33,6 +33,8 @@ export interface ProxyDeps {
   upstreamTimeoutMs: number
   publicOrigin: string
   tokens: TokenSource
+  /** The user's IdP access token, for `"token": "idp"` routes (section 7). */
+  idpTokens?: (subject: TokenSubject) => Promise<string>
   logger: Logger
   client?: UpstreamClientOptions
   /** Told how long each upstream took to answer with headers (or to fail), for the metrics. */
@@ -111,6 +113,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
     }
   }
 
+  const idpTokenFor = ({ session, user }: AuthContext) => {
+    if (deps.idpTokens === undefined) throw new GatewayError('ERR_IDP_SESSION_REQUIRED')
+    return deps.idpTokens({ sessionId: session.id, userId: user.id, roles: user.roles })
+  }
+
   const app = new Hono<AppEnv>()
   app.all('/:name/*', async (c) => {
     const env = c.env as { incoming?: unknown } | undefined
@@ -128,7 +135,12 @@ export function createProxy(deps: ProxyDeps): Proxy {
       throw new GatewayError('ERR_PAYLOAD_TOO_LARGE', { detail: `this route accepts at most ${policy.maxBodyBytes} bytes` })
     }
 
-    const token = auth === undefined ? undefined : await tokenFor(auth, target.name)
+    const token =
+      auth === undefined
+        ? undefined
+        : policy.token === 'idp'
+          ? await idpTokenFor(auth)
+          : await tokenFor(auth, target.name)
     const headers = upstreamRequestHeaders(incoming?.headers ?? c.req.raw.headers, {
       token,
       clientIp: c.get('clientIp'),

@@ -32,9 +32,14 @@ export interface AuthRoutesDeps {
   audit: AuditLog
   limiter: LoginLimiter
   users: UserAdmin
+  /** Sessions from an identity provider (section 7): their provider, and RP-initiated logout. */
+  idp?: {
+    providerOf(sessionId: string): Promise<string | null>
+    prepareLogout(sessionId: string): Promise<{ endSessionUrl: string | null; revokeAtIdp(): Promise<void> } | null>
+  }
 }
 
-export function authRoutes({ store, sessions, hasher, audit, limiter, users }: AuthRoutesDeps) {
+export function authRoutes({ store, sessions, hasher, audit, limiter, users, idp }: AuthRoutesDeps) {
   /** Throttled like a login: 429 while the account or the address is locked out. */
   async function checkLimit(attempt: LoginAttempt, origin: AuditOrigin, userId: string | null) {
     try {
@@ -80,10 +85,15 @@ export function authRoutes({ store, sessions, hasher, audit, limiter, users }: A
 
   app.post('/logout', async (c) => {
     const { session, user } = requireAuth(c)
+    const fromIdp = await idp?.prepareLogout(session.id)
     await sessions.revoke(session.id, 'logout', { userId: user.id, clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null })
     c.set('auth', undefined)
     c.header('set-cookie', sessions.cookie.clear())
-    return c.body(null, 204)
+    if (fromIdp === null || fromIdp === undefined) return c.body(null, 204)
+    // The IdP's refresh token is revoked there too (RFC 7009); the app may end the IdP session.
+    await fromIdp.revokeAtIdp()
+    c.header('cache-control', 'no-store')
+    return c.json({ endSessionUrl: fromIdp.endSessionUrl })
   })
 
   app.post('/password', async (c) => {
@@ -103,10 +113,11 @@ export function authRoutes({ store, sessions, hasher, audit, limiter, users }: A
     return c.body(null, 204)
   })
 
-  app.get('/session', (c) => {
+  app.get('/session', async (c) => {
     const { session, user } = requireAuth(c)
+    const provider = (await idp?.providerOf(session.id)) ?? null
     c.header('cache-control', 'no-store')
-    return c.json({ user: userView(user), session: sessionView(session) })
+    return c.json({ user: userView(user), session: { ...sessionView(session), provider } })
   })
 
   return app
