@@ -79,6 +79,13 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
       rpInitiatedLogout: { enabled: true },
     },
     pkce: { required: () => true },
+    // oidc-provider refuses outgoing calls (back-channel logout) to loopback addresses, its SSRF
+    // guard; the demo's one client, the gateway, listens on 127.0.0.1, so the guard's dispatcher is
+    // dropped here. A real IdP keeps it.
+    fetch: (url, init) => {
+      const { dispatcher: _guard, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown }
+      return globalThis.fetch(url, rest)
+    },
     // A refresh token for every code grant of a client allowed one, without offline_access consent.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,

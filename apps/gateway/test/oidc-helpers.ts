@@ -1,18 +1,24 @@
 import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { expect } from 'vitest'
 import { DEMO_USER, demoClient, startDemoIdp, type DemoIdp, type DemoUser } from '@gatehouse/demo-idp'
-import { cookiePair, FakeClock, makeGateway, ORIGIN, tempDir, type TestGateway } from './helpers.js'
+import { createMasterKeyCipher } from '@gatehouse/tokens'
+import { openTokens } from '../src/oidc/token-bundle.js'
+import { cookiePair, FakeClock, makeGateway, MASTER_KEY, ORIGIN, tempDir, type TestGateway } from './helpers.js'
 
 export const CLIENT_SECRET = 'test-idp-client-secret-0123456789abcdef'
 export const BOB: DemoUser = { sub: 'bob-0002', username: 'bob', password: 'bob-at-the-idp', name: 'Bob', email: 'bob@idp.example', roles: ['user', 'auditor'] }
 
 /** A real OpenID Provider (oidc-provider) on a free port: the gateway's client, and another app's. */
-export async function startTestIdp(options: { accessTokenTtlS?: number; port?: number } = {}): Promise<DemoIdp> {
+export async function startTestIdp(options: { accessTokenTtlS?: number; port?: number; backchannelLogoutUri?: string } = {}): Promise<DemoIdp> {
+  const gatewayClient = demoClient(ORIGIN, CLIENT_SECRET, 'demo')
+  if (options.backchannelLogoutUri !== undefined) gatewayClient.backchannel_logout_uri = options.backchannelLogoutUri
   return startDemoIdp({
     ...(options.port === undefined ? {} : { port: options.port }),
     clients: [
-      demoClient(ORIGIN, CLIENT_SECRET, 'demo'),
+      gatewayClient,
       { ...demoClient('http://other-app.example', 'another-apps-secret-0123456789abcdef', 'demo'), client_id: 'other-app' },
     ],
     users: [DEMO_USER, BOB],
@@ -119,4 +125,43 @@ export async function loginViaIdp(gw: TestGateway, user: DemoUser = DEMO_USER, r
   const res = await callback(gw, back, binding)
   const session = cookiePair(res)
   return { res, session, binding, cookie: session === undefined ? binding : `${binding}; ${session}` }
+}
+
+/**
+ * The gateways of these tests answer `app.request` and listen nowhere, so the IdP's back-channel
+ * logout calls reach them through this relay: a real HTTP server on a free port that hands each
+ * request to the current gateway.
+ */
+export async function startRelay() {
+  let target: TestGateway | undefined
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const headers: Record<string, string> = {}
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'connection') headers[k] = v
+    const answer = await target!.app.request(req.url!, { method: req.method!, headers, body: Buffer.concat(chunks).toString() })
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' }).end(await answer.text())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    to(gw: TestGateway) {
+      target = gw
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** The IdP's tokens of a session, as the gateway keeps them (tests only: they hold the master key). */
+export async function idpTokensOf(gw: TestGateway, sessionId: string) {
+  const record = (await gw.store.findIdpSession(sessionId))!
+  return { record, tokens: openTokens(createMasterKeyCipher(MASTER_KEY), sessionId, record.tokensEnc) }
+}
+
+/** The id of the one live session of a user. */
+export async function sessionIdOf(gw: TestGateway, username: string): Promise<string> {
+  const user = (await gw.store.findUserByUsername(username))!
+  const [session] = await gw.store.listActiveSessions(user.id, gw.clock.now())
+  return session!.id
 }
