@@ -85,6 +85,7 @@ export function createIdpAccess(deps: IdpAccessDeps) {
   }
 
   async function refresh(sessionId: string, userId: string): Promise<string> {
+    // Real time, not the clock: this bounds how long a request waits, as the sleeps between polls do.
     const deadline = Date.now() + WAIT_FOR_OTHER_MS
     for (;;) {
       const record = await store.findIdpSession(sessionId)

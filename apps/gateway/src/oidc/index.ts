@@ -42,7 +42,7 @@ export interface Oidc {
 export function createOidc(deps: OidcDeps): Oidc {
   const { config, store, clock, logger, audit, sessions } = deps
   const cipher = createMasterKeyCipher(config.masterKey)
-  const providers = createProviderRegistry({ providers: config.providers, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
+  const providers = createProviderRegistry({ providers: config.providers, logger, clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
   const flow = createLoginFlow({
     store,
     clock,

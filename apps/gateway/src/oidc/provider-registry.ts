@@ -1,6 +1,7 @@
 import * as client from 'openid-client'
 import { createRemoteJWKSet, customFetch as joseFetch, type JWTVerifyGetKey } from 'jose'
 import type { Logger } from 'pino'
+import type { Clock } from '../clock.js'
 import type { ProviderConfig } from '../config/providers-file.js'
 import { GatewayError } from '../errors.js'
 import type { ReadinessCheck } from '../routes/health.js'
@@ -34,6 +35,8 @@ export interface ProviderRegistry {
 export interface ProviderRegistryOptions {
   providers: readonly ProviderConfig[]
   logger: Logger
+  /** When the last discovery was tried (on-demand retries are spaced by it). */
+  clock: Clock
   fetch?: typeof fetch
   /** How often a working discovery is refreshed (default an hour). */
   refreshEveryMs?: number
@@ -91,7 +94,7 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
     }
     const refresh = () =>
       (inFlight ??= (async () => {
-        attemptedAt = Date.now()
+        attemptedAt = options.clock.now()
         try {
           last = await discover(settings)
           if (failing) options.logger.info({ provider: settings.name, issuer: settings.issuer }, 'identity provider discovered')
@@ -109,7 +112,7 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
     const unavailable = () => new GatewayError('ERR_IDP_UNAVAILABLE', { detail: `the identity provider "${settings.name}" is unreachable`, headers: { 'retry-after': '30' } })
     // A failing IdP is asked again on demand, at most every few seconds, so recovery is quick.
     const retryIfDue = async () => {
-      if (failing && Date.now() - attemptedAt >= retryOnDemandAfterMs) await refresh()
+      if (failing && options.clock.now() - attemptedAt >= retryOnDemandAfterMs) await refresh()
       else if (inFlight) await inFlight
     }
     handles.set(settings.name, {
