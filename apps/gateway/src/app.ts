@@ -27,6 +27,8 @@ import { requestMetrics } from './middleware/request-metrics.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { webRoutes } from './routes/web.js'
 import { createOidc, type Oidc } from './oidc/index.js'
+import { createIdentityAdmin } from './oidc/identity-admin.js'
+import { adminIdentityRoutes } from './routes/admin-identities.js'
 
 export interface AppDeps {
   config: GatewayConfig
@@ -117,6 +119,7 @@ export function createGateway(deps: AppDeps): Gateway {
   app.route('/auth/sessions', deviceRoutes({ store, sessions, clock }))
   app.use('/admin/*', sessionMiddleware(sessions), requireRole('admin'))
   app.route('/admin', adminUserRoutes({ store, users: core.users, sessions, clock }))
+  app.route('/admin', adminIdentityRoutes({ store, identities: createIdentityAdmin({ store, clock, audit, sessions, providers: config.providers }) }))
   app.route('/admin', adminAuditRoutes(store))
   app.route('/admin', adminKeyRoutes(core.keys))
   app.use('/api/*', sessionMiddleware(sessions))
