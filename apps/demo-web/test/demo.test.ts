@@ -29,11 +29,12 @@ function listening(port: number): Promise<boolean> {
 }
 
 async function startDemo(dir: string) {
-  const [port, ordersPort, profilePort] = await Promise.all([freePort(), freePort(), freePort()])
+  const [port, ordersPort, profilePort, idpPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
   const proc = spawnTs('apps/gateway/src/demo.ts', [], {
     PORT: String(port),
     DEMO_ORDERS_PORT: String(ordersPort),
     DEMO_PROFILE_PORT: String(profilePort),
+    DEMO_IDP_PORT: String(idpPort),
     GATEHOUSE_DATA_DIR: dir,
     DATABASE_URL: `file:${join(dir, 'demo.db')}`,
     LOG_LEVEL: 'warn',
@@ -41,7 +42,7 @@ async function startDemo(dir: string) {
   running.push(proc)
   // The first run may build the web app first.
   await proc.waitFor(/Ctrl-C stops everything/, 90_000)
-  return { proc, port, ports: [port, ordersPort, profilePort], origin: `http://localhost:${port}`, url: `http://127.0.0.1:${port}` }
+  return { proc, port, ports: [port, ordersPort, profilePort, idpPort], idpPort, origin: `http://localhost:${port}`, url: `http://127.0.0.1:${port}` }
 }
 
 async function login(url: string, origin: string, username: string, password: string): Promise<Response> {
@@ -69,6 +70,11 @@ describe('pnpm demo (apps/gateway/src/demo.ts as a process)', () => {
     const passwords = new Map([...out.matchAll(/^ {4}(admin|alice) +(\S+) +\(([^)]*)\) - shown once/gm)].map((m) => [m[1]!, m[2]!]))
     expect([...passwords.keys()].sort()).toEqual(['admin', 'alice'])
     for (const port of demo.ports) expect(await listening(port)).toBe(true)
+    // The demo identity provider, and the gateway offering it.
+    expect(out).toContain(`"Sign in with Demo IdP" (http://127.0.0.1:${demo.idpPort}): ada / `)
+    const options = await (await fetch(`${demo.url}/auth/oidc/providers`)).json()
+    expect(options).toEqual({ localLogin: true, providers: [{ name: 'demo', displayName: 'Demo IdP', loginUrl: '/auth/oidc/demo/login' }] })
+    expect((await fetch(`${demo.url}/readyz`)).status).toBe(200)
 
     const res = await login(demo.url, demo.origin, 'alice', passwords.get('alice')!)
     expect(res.status).toBe(200)

@@ -4,6 +4,7 @@ import { systemClock } from './clock.js'
 import { loadConfig } from './config/env.js'
 import { createCore } from './core.js'
 import { planDemo } from './demo/demo-env.js'
+import { DEMO_IDP_USER, withDemoIdp } from './demo/demo-idp.js'
 import { seedDemoUsers } from './demo/seed.js'
 import { startService, stopServices, signalService, waitUntilListening, type RunningService } from './demo/services.js'
 import { ensureWebBuilt } from './demo/web-build.js'
@@ -17,7 +18,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`)
 // `pnpm demo`: the whole workspace on embedded SQLite. Builds the web app if needed, applies
 // migrations, seeds the demo users, starts both demo services, then the gateway serving the app.
 async function main(): Promise<void> {
-  const plan = planDemo(process.env, REPO_ROOT)
+  const plan = withDemoIdp(planDemo(process.env, REPO_ROOT), process.env, REPO_ROOT)
   // An explicit GATEHOUSE_WEB_ROOT is someone else's build; the default one is ours to refresh.
   if (!process.env.GATEHOUSE_WEB_ROOT) await ensureWebBuilt(plan.webDir, say)
   const config = loadConfig(plan.gatewayEnv, process.cwd())
@@ -73,6 +74,9 @@ async function main(): Promise<void> {
         ? `    ${u.username.padEnd(8)} ${u.password}   (${u.roles.join(', ')}) - shown once; keep it`
         : `    ${u.username.padEnd(8)} (exists; reset with: pnpm gatehouse user set-password ${u.username} --password-stdin)`,
     ),
+    ...(plan.idpIssuer
+      ? ['', `  "Sign in with Demo IdP" (${plan.idpIssuer}): ${DEMO_IDP_USER.username} / ${DEMO_IDP_USER.password}`]
+      : []),
     '',
     '  Ctrl-C stops everything.',
     '',

@@ -18,6 +18,7 @@ function whoAmI(me: Me): HTMLElement {
     facts([
       ['User', h('strong', {}, user.username)],
       ['Roles', user.roles.length > 0 ? h('span', { class: 'badges' }, ...user.roles.map((r) => badge(r))) : 'none'],
+      ['Signed in with', session.provider ? `the identity provider “${session.provider}”` : 'a password, here'],
       ['This device', session.deviceName],
       ['Signed in at', formatDateTime(session.createdAt)],
       ['Session expires', `${formatDateTime(session.expiresAt)} (${fromNow(session.expiresAt)}) unless you keep using it`],
@@ -69,9 +70,25 @@ function servicesCard(): HTMLElement {
   )
 }
 
+/** Where the identity provider's tokens are after a sign-in there: on the gateway, not here. */
+function idpTokensCard(provider: string): HTMLElement {
+  return card(
+    'Where your tokens are',
+    h('p', {}, `You signed in at the identity provider “${provider}”. It gave the gateway three tokens; this browser got none of them:`),
+    h(
+      'ul',
+      {},
+      h('li', {}, h('strong', {}, 'ID token'), ': who you are, checked by the gateway (signature, issuer, audience, nonce, expiry), then kept for logging out at the IdP.'),
+      h('li', {}, h('strong', {}, 'Access token'), ': sent by the gateway to services whose route asks for it, refreshed before it expires.'),
+      h('li', {}, h('strong', {}, 'Refresh token'), ': used by the gateway alone; revoked at the IdP when you log out.'),
+    ),
+    h('p', {}, 'All three are stored encrypted in the gateway’s database, tied to this session. This page holds one HttpOnly cookie it cannot read, and no token at all.'),
+  )
+}
+
 export async function homeView(): Promise<HTMLElement> {
   // Asked afresh, so the expiry shown is the gateway's current answer.
   const me = await call<Me>('/auth/session')
   auth.set(me)
-  return screen('Who am I', null, whoAmI(me), servicesCard())
+  return screen('Who am I', null, whoAmI(me), ...(me.session.provider ? [idpTokensCard(me.session.provider)] : []), servicesCard())
 }

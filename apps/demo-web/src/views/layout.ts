@@ -28,8 +28,13 @@ export function renderChrome(nav: HTMLElement, who: HTMLElement, path: string, c
   logout.addEventListener('click', () =>
     void busy(logout, async () => {
       try {
-        await call('/auth/logout', { method: 'POST' })
+        const answer = await call<{ endSessionUrl?: string | null } | undefined>('/auth/logout', { method: 'POST' })
         auth.clear()
+        // A session from an identity provider: end the session there too (RP-initiated logout).
+        if (answer?.endSessionUrl) {
+          location.assign(answer.endSessionUrl)
+          return
+        }
         ctx.notice.show('You are logged out.', 'success')
         ctx.navigate('/login')
       } catch (error) {

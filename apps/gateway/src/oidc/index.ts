@@ -56,7 +56,7 @@ export function createOidc(deps: OidcDeps): Oidc {
   const backchannel = createBackchannelLogout({ store, clock, audit, sessions })
   return {
     providers,
-    routes: oidcRoutes({ providers, flow, backchannel, audit, secureCookies: config.secureCookies }),
+    routes: oidcRoutes({ providers, flow, backchannel, audit, secureCookies: config.secureCookies, localLogin: config.localLogin }),
     access: createIdpAccess({ store, clock, cipher, providers, sessions, logger }),
     rpLogout: createRpLogout({ store, cipher, providers, publicOrigin: config.publicOrigin, logger }),
     async providerOf(sessionId) {

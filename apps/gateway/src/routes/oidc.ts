@@ -18,10 +18,12 @@ export interface OidcRoutesDeps {
   backchannel: ReturnType<typeof createBackchannelLogout>
   audit: AuditLog
   secureCookies: boolean
+  /** False when password login is off: the app then shows only the providers. */
+  localLogin: boolean
 }
 
 /** `/auth/oidc/<provider>/…`: login, callback, back-channel logout (contract section 7). */
-export function oidcRoutes({ providers, flow, backchannel, audit, secureCookies }: OidcRoutesDeps) {
+export function oidcRoutes({ providers, flow, backchannel, audit, secureCookies, localLogin }: OidcRoutesDeps) {
   const binding = bindingCookie(secureCookies)
   const app = new Hono<AppEnv>()
 
@@ -31,6 +33,14 @@ export function oidcRoutes({ providers, flow, backchannel, audit, secureCookies 
     return handle
   }
   const origin = (c: Context<AppEnv>) => ({ clientIp: c.get('clientIp'), userAgent: (c.req.header('user-agent') ?? '').slice(0, 512) })
+
+  // What the login screen offers: public, and the same for everyone.
+  app.get('/providers', (c) =>
+    c.json({
+      localLogin,
+      providers: providers.names.map((name) => ({ name, displayName: providers.get(name)!.settings.displayName, loginUrl: `/auth/oidc/${name}/login` })),
+    }),
+  )
 
   app.get('/:provider/login', async (c) => {
     const handle = handleFor(c)
