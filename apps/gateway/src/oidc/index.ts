@@ -58,7 +58,7 @@ export function createOidc(deps: OidcDeps): Oidc {
     providers,
     routes: oidcRoutes({ providers, flow, backchannel, audit, secureCookies: config.secureCookies, localLogin: config.localLogin }),
     access: createIdpAccess({ store, clock, cipher, providers, sessions, logger }),
-    rpLogout: createRpLogout({ store, cipher, providers, publicOrigin: config.publicOrigin, logger }),
+    rpLogout: config.providers.length === 0 ? async () => null : createRpLogout({ store, cipher, providers, publicOrigin: config.publicOrigin, logger }),
     async providerOf(sessionId) {
       if (config.providers.length === 0) return null
       return (await store.findIdpSession(sessionId))?.provider ?? null
