@@ -92,6 +92,8 @@ describe('Sign in with Demo IdP (Chromium)', () => {
   it('runs the redirect flow to a Gatehouse session, and the browser holds no token', async () => {
     const { context, page, verify } = await signInWithIdp()
     await page.getByText('Where your tokens are').waitFor()
+    // No password here to change for a user of the IdP.
+    expect(await page.getByRole('link', { name: 'Password' }).count()).toBe(0)
     await expect.poll(() => page.getByText('the identity provider “demo”').count()).toBeGreaterThan(0)
     await page.getByRole('button', { name: 'Call the orders service' }).click()
     await page.locator('figure.answer', { hasText: 'GET /api/orders/orders' }).waitFor()

@@ -57,6 +57,26 @@ describe('POST /auth/logout of a session from the IdP', () => {
   })
 })
 
+describe('POST /auth/logout while the IdP does not answer', () => {
+  it('still ends the session here and answers 200 {endSessionUrl}; the failed revocation is logged without the token', async () => {
+    let down = false
+    const flaky: typeof fetch = async (input, init) => {
+      if (down) throw new TypeError('fetch failed')
+      return fetch(input, init)
+    }
+    const gw = await oidcGateway(idp, { fetch: flaky })
+    const { session } = await loginViaIdp(gw)
+    const { tokens } = await idpTokensOf(gw, await sessionIdOf(gw, 'ada'))
+    down = true
+    const res = await gw.request('/auth/logout', { method: 'POST', cookie: session! })
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { endSessionUrl: string }).endSessionUrl).toContain(`${idp.issuer}/session/end?`)
+    expect((await gw.request('/auth/session', { cookie: session! })).status).toBe(401)
+    expect(gw.logs.text()).toContain('revoking the IdP token at logout failed')
+    expect(gw.logs.text()).not.toContain(tokens.refreshToken!)
+  })
+})
+
 describe('back-channel logout', () => {
   const EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} }
 

@@ -19,7 +19,8 @@ export function renderChrome(nav: HTMLElement, who: HTMLElement, path: string, c
     replaceChildren(who)
     return
   }
-  const links = LINKS.filter((l) => !l.admin || isAdmin(me)).map((l) =>
+  // A user from an identity provider has no password here to change.
+  const links = LINKS.filter((l) => (!l.admin || isAdmin(me)) && !(l.path === '/password' && me.session.provider)).map((l) =>
     h('li', {}, h('a', { href: `#${l.path}`, 'aria-current': l.path === path ? 'page' : undefined }, l.label)),
   )
   replaceChildren(nav, h('ul', {}, ...links))
