@@ -14,6 +14,21 @@ export interface Session {
   /** When the session ends if left idle (the nearer of idle and absolute expiry). */
   expiresAt: string
   absoluteExpiresAt?: string
+  /** The identity provider the session came from; null for a password login. */
+  provider?: string | null
+}
+
+export interface LoginOptions {
+  localLogin: boolean
+  providers: { name: string; displayName: string; loginUrl: string }[]
+}
+
+export interface LinkedIdentity {
+  provider: string
+  issuer: string
+  subject: string
+  createdAt: string
+  lastLoginAt: string | null
 }
 
 export interface Me {

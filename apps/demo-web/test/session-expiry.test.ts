@@ -16,7 +16,7 @@ let webRoot: string
 beforeAll(async () => {
   webRoot = tempDir('gatehouse-web-build-')
   await buildWebApp(webRoot)
-  stack = await startStack(webRoot, { GATEHOUSE_IDLE_TTL: String(IDLE_TTL_S) })
+  stack = await startStack(webRoot, { env: { GATEHOUSE_IDLE_TTL: String(IDLE_TTL_S) } })
   await stack.gateway.gateway.core.users.create({ username: 'erin', password: PASSWORD, roles: ['user'] }, { actor: 'test' })
   browser = await chromium.launch(CHROMIUM)
 }, 120_000)

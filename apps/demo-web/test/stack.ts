@@ -37,9 +37,9 @@ export interface Stack {
  * The real thing on free ports of 127.0.0.1: both demo services as processes (as `pnpm demo` runs
  * them), and the gateway in this process serving the built app, so a test can seed users.
  */
-export async function startStack(webRoot: string, env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(webRoot: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<Stack> {
   const dir = tempDir('gatehouse-browser-')
-  const [port, ordersPort, profilePort] = await Promise.all([freePort(), freePort(), freePort()])
+  const [port, ordersPort, profilePort] = await Promise.all([options.port ?? freePort(), freePort(), freePort()])
   const origin = `http://127.0.0.1:${port}`
   const serviceEnv = { HOST: '127.0.0.1', GATEHOUSE_URL: origin, GATEHOUSE_PUBLIC_ORIGIN: origin }
   const services: RunningChild[] = []
@@ -64,7 +64,7 @@ export async function startStack(webRoot: string, env: Record<string, string> = 
         DATABASE_URL: `file:${join(dir, 'gatehouse.db')}`,
         GATEHOUSE_COOKIE_SECRET: 'browser-test-cookie-secret-0123456789-abcdef',
         GATEHOUSE_MASTER_KEY: 'browser-test-master-key-0123456789-abcdefghij',
-        ...env,
+        ...options.env,
       },
       dir,
     )

@@ -6,10 +6,12 @@ export interface BannerFacts {
   gatewayUrl: string
   children: ChildSpec[]
   logins: { path: string; logins: DemoLogin[] }
+  /** The demo identity provider and its seeded user, when it runs. */
+  idp?: { issuer: string; username: string; password: string }
 }
 
 /** What `pnpm demo` prints once everything listens. */
-export function banner({ origin, gatewayUrl, children, logins }: BannerFacts): string {
+export function banner({ origin, gatewayUrl, children, logins, idp }: BannerFacts): string {
   const width = Math.max(...logins.logins.map((l) => l.username.length))
   return [
     '',
@@ -24,6 +26,7 @@ export function banner({ origin, gatewayUrl, children, logins }: BannerFacts): s
         : `    ${l.username.padEnd(width)}  (password unknown here; set one with: pnpm gatehouse user set-password ${l.username} --password-stdin)`,
     ),
     `  Kept in ${logins.path} (readable by you only).`,
+    ...(idp ? ['', `  "Sign in with Demo IdP" (${idp.issuer}): ${idp.username} / ${idp.password}`] : []),
     '',
     '  Start with "Who am I", then "Under the hood". Ctrl-C stops everything.',
     '',

@@ -11,6 +11,7 @@ import { banner } from './banner.js'
 import { startChild, stopChildren, signalChild, waitUntilListening, type RunningChild } from './children.js'
 import { prettyDestination } from './console-log.js'
 import { keepLogins } from './logins-file.js'
+import { DEMO_IDP_USER, withDemoIdp } from './demo-idp.js'
 import { planDemo } from './plan.js'
 import { checkPorts, PortsUnavailableError } from './ports.js'
 import { seedDemoUsers } from './seed.js'
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   // Last resort (an uncaught error, process.exit elsewhere); a SIGKILL is handled by the children.
   process.once('exit', () => children.forEach((s) => signalChild(s, 'SIGKILL')))
 
-  const plan = planDemo(process.env, REPO_ROOT)
+  const plan = withDemoIdp(planDemo(process.env, REPO_ROOT), process.env, REPO_ROOT)
   await checkPorts(plan.ports)
   // An explicit GATEHOUSE_WEB_ROOT is someone else's build; the default one is ours to refresh.
   if (!process.env.GATEHOUSE_WEB_ROOT) await ensureWebBuilt(plan.webDir, say)
@@ -71,7 +72,15 @@ async function main(): Promise<void> {
     await stopChildren(children)
     throw error
   }
-  say(banner({ origin: config.publicOrigin, gatewayUrl: running.url, children: plan.children, logins }))
+  say(
+    banner({
+      origin: config.publicOrigin,
+      gatewayUrl: running.url,
+      children: plan.children,
+      logins,
+      ...(plan.idpIssuer ? { idp: { issuer: plan.idpIssuer, ...DEMO_IDP_USER } } : {}),
+    }),
+  )
 }
 
 function explain(error: unknown): string {

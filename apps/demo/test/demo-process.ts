@@ -11,15 +11,15 @@ export interface DemoProcess {
   stderr: () => string
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>
-  ports: { gateway: number; orders: number; profile: number }
+  ports: { gateway: number; orders: number; profile: number; idp: number }
   dir: string
 }
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix))
 
 export async function demoPorts() {
-  const [gateway, orders, profile] = await Promise.all([freePort(), freePort(), freePort()])
-  return { gateway: gateway!, orders: orders!, profile: profile! }
+  const [gateway, orders, profile, idp] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
+  return { gateway: gateway!, orders: orders!, profile: profile!, idp: idp! }
 }
 
 /**
@@ -33,6 +33,7 @@ export function runDemo(dir: string, ports: DemoProcess['ports'], options: { via
     PORT: String(ports.gateway),
     DEMO_ORDERS_PORT: String(ports.orders),
     DEMO_PROFILE_PORT: String(ports.profile),
+    DEMO_IDP_PORT: String(ports.idp),
     GATEHOUSE_DATA_DIR: dir,
     DATABASE_URL: `file:${join(dir, 'demo.db')}`,
     ...options.env,

@@ -26,7 +26,7 @@ async function startDemo(dir: string, options: Parameters<typeof runDemo>[2] = {
   running.push(proc)
   // The first run may build the web app first.
   await proc.waitFor(/Ctrl-C stops everything/)
-  const ports = [proc.ports.gateway, proc.ports.orders, proc.ports.profile]
+  const ports = [proc.ports.gateway, proc.ports.orders, proc.ports.profile, proc.ports.idp]
   return { proc, ports, origin: `http://localhost:${proc.ports.gateway}`, url: `http://127.0.0.1:${proc.ports.gateway}` }
 }
 
@@ -63,6 +63,11 @@ describe('pnpm demo (apps/demo as a process)', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600)
     for (const [username, password] of passwords) expect(readFileSync(file, 'utf8')).toContain(`${username} ${password}`)
     for (const port of demo.ports) expect(await listening(port)).toBe(true)
+    // The demo identity provider, and the gateway offering it.
+    expect(out).toContain(`"Sign in with Demo IdP" (http://127.0.0.1:${demo.proc.ports.idp}): ada / `)
+    const options = await (await fetch(`${demo.url}/auth/oidc/providers`)).json()
+    expect(options).toEqual({ localLogin: true, providers: [{ name: 'demo', displayName: 'Demo IdP', loginUrl: '/auth/oidc/demo/login' }] })
+    expect((await fetch(`${demo.url}/readyz`)).status).toBe(200)
 
     const res = await login(demo.url, demo.origin, 'alice', passwords.get('alice')!)
     expect(res.status).toBe(200)
@@ -96,6 +101,7 @@ describe('pnpm demo (apps/demo as a process)', () => {
   it.each([
     ['gateway', 'PORT', 'the gateway'],
     ['profile', 'DEMO_PROFILE_PORT', 'the profile service'],
+    ['idp', 'DEMO_IDP_PORT', 'the demo identity provider'],
   ] as const)('with the %s port taken, names it and the variable to set, and starts nothing', async (which, variable, what) => {
     const ports = await demoPorts()
     await occupy(ports[which])
@@ -106,7 +112,7 @@ describe('pnpm demo (apps/demo as a process)', () => {
     expect(proc.stderr()).toContain(`${variable}=<port> pnpm demo`)
     expect(proc.stderr()).not.toMatch(/EADDRINUSE|\n\s+at /)
     expect(proc.stdout()).not.toContain('Ctrl-C stops everything')
-    const others = (['gateway', 'orders', 'profile'] as const).filter((p) => p !== which).map((p) => ports[p])
+    const others = (['gateway', 'orders', 'profile', 'idp'] as const).filter((p) => p !== which).map((p) => ports[p])
     for (const port of others) expect(await listening(port), `port ${port}`).toBe(false)
   }, 60_000)
 
@@ -134,6 +140,6 @@ describe('pnpm demo (apps/demo as a process)', () => {
     process.kill(-proc.child.pid!, 'SIGINT')
     expect(await proc.exited).toEqual({ code: 0, signal: null })
     expect(proc.stdout() + proc.stderr()).not.toMatch(/Command failed|ELIFECYCLE/)
-    expect(await untilAllClosed([proc.ports.gateway, proc.ports.orders, proc.ports.profile])).toEqual([])
+    expect(await untilAllClosed(Object.values(proc.ports))).toEqual([])
   }, 180_000)
 })

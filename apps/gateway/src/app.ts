@@ -30,6 +30,9 @@ import { metricsRoutes } from './routes/metrics.js'
 import { webRoutes } from './routes/web.js'
 import { forwardAuthRoutes } from './routes/forward-auth.js'
 import { openApiRoutes } from './routes/openapi.js'
+import { createOidc, type Oidc } from './oidc/index.js'
+import { createIdentityAdmin } from './oidc/identity-admin.js'
+import { adminIdentityRoutes } from './routes/admin-identities.js'
 
 export interface AppDeps {
   config: GatewayConfig
@@ -43,6 +46,8 @@ export interface AppDeps {
   metrics?: Metrics
   /** `GET /reference`: an API reference page of /openapi.json (`pnpm demo` only). */
   apiReference?: boolean
+  /** For requests to identity providers; defaults to the global fetch. */
+  fetch?: typeof fetch
 }
 
 export interface Gateway {
@@ -53,6 +58,8 @@ export interface Gateway {
   /** `/api/<name>/*`; `close()` drops its kept-alive upstream connections. */
   proxy: Proxy
   metrics: Metrics
+  /** Identity providers (OpenID Connect); `oidc.providers.start()` discovers them. */
+  oidc: Oidc
 }
 
 function socketPeer(c: Context<AppEnv>): string | undefined {
@@ -79,12 +86,14 @@ export function createGateway(deps: AppDeps): Gateway {
   store.revocations?.onRevoked((ids) => core.sessions.forget(ids))
   const { audit, sessions } = core
   const clientIp = deps.clientIp ?? socketAddress(config)
+  const oidc = createOidc({ config, store, clock, logger, audit, sessions, users: core.users, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
   const proxy = createProxy({
     upstreams: config.upstreams,
     routes: config.routes,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     publicOrigin: config.publicOrigin,
     tokens: (subject, audience) => core.tokens.tokenFor(subject, audience),
+    idpTokens: (subject) => oidc.access.accessToken(subject.sessionId, subject.userId),
     logger,
     onUpstream: (upstream, ms, outcome) => metrics.upstreamDuration.observe({ upstream, outcome }, ms / 1000),
   })
@@ -106,7 +115,7 @@ export function createGateway(deps: AppDeps): Gateway {
     const current = (await store.listPublishedSigningKeys(clock.now())).find((k) => k.retiredAt === null)
     if (current) metrics.keyAge.set((clock.now() - current.createdAt) / 1000)
   })
-  const healthApp = healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }])
+  const healthApp = healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }, ...oidc.providers.readiness])
   // Session counts and theft-detection counters are for operators: on a listener of their own
   // when one is configured, and never on the public listener in production.
   if (config.opsAddress === undefined && !config.production) app.route('/', metricsApp)
@@ -126,10 +135,26 @@ export function createGateway(deps: AppDeps): Gateway {
   )
   app.use('/auth/*', sessionMiddleware(sessions))
   app.route('/auth', cookieFactsRoutes(sessions.cookie))
-  app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users, onRateLimited: metrics.onRateLimited }))
+  // An IdP-only deployment: no password login at all.
+  if (!config.localLogin) app.post('/auth/login', () => problemResponse('ERR_NOT_FOUND'))
+  app.route('/auth/oidc', oidc.routes)
+  app.route(
+    '/auth',
+    authRoutes({
+      store,
+      sessions,
+      hasher,
+      audit,
+      limiter: core.loginLimiter,
+      users: core.users,
+      onRateLimited: metrics.onRateLimited,
+      idp: { providerOf: oidc.providerOf, prepareLogout: oidc.rpLogout },
+    }),
+  )
   app.route('/auth/sessions', deviceRoutes({ store, sessions, clock }))
   app.use('/admin/*', sessionMiddleware(sessions), requireRole('admin'))
   app.route('/admin', adminUserRoutes({ store, users: core.users, sessions, clock }))
+  app.route('/admin', adminIdentityRoutes({ store, identities: createIdentityAdmin({ store, clock, audit, sessions, providers: config.providers }) }))
   app.route('/admin', adminAuditRoutes(store))
   app.route('/admin', adminKeyRoutes(core.keys))
   app.use('/api/*', sessionMiddleware(sessions))
@@ -141,5 +166,5 @@ export function createGateway(deps: AppDeps): Gateway {
   ops.notFound(() => problemResponse('ERR_NOT_FOUND'))
   ops.route('/', metricsApp)
   ops.route('/', healthApp)
-  return { app, ops, core, proxy, metrics }
+  return { app, ops, core, proxy, metrics, oidc }
 }

@@ -74,6 +74,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     throw error
   }
 
+  // Never throws: an unreachable IdP is logged, named by /readyz and retried.
+  await gateway.oidc.providers.start()
+
   let server: Server
   let url: string
   let ops: { server: Server; url: string } | undefined
@@ -88,6 +91,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       )
     }
   } catch (error) {
+    gateway.oidc.providers.stop()
     await store.close()
     throw error
   }
@@ -105,6 +109,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     closing ??= (async () => {
       await Promise.all([closeServer(server, graceMs), ops === undefined ? undefined : closeServer(ops.server, graceMs)])
       stopPrune()
+      gateway.oidc.providers.stop()
       gateway.proxy.close()
       await store.close()
       logger.info('gatehouse stopped')

@@ -74,7 +74,7 @@ export interface TestGateway extends Gateway {
 }
 
 export async function makeGateway(
-  options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; hasher?: PasswordHasher; apiReference?: boolean } = {},
+  options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; hasher?: PasswordHasher; apiReference?: boolean; fetch?: typeof fetch } = {},
 ): Promise<TestGateway> {
   const dir = options.dir ?? tempDir()
   const config = testConfig({ LOG_LEVEL: 'info', ...options.env }, dir)
@@ -82,7 +82,16 @@ export async function makeGateway(
   const store = createSqliteStore({ path: (config.database as { path: string }).path })
   const logs = logSink()
   const hasher = options.hasher ?? createPasswordHasher()
-  const gateway = createGateway({ config, store, clock, hasher, logger: createLogger('info', logs.stream), clientIp: () => '203.0.113.7', apiReference: options.apiReference ?? false })
+  const gateway = createGateway({
+    config,
+    store,
+    clock,
+    hasher,
+    logger: createLogger('info', logs.stream),
+    clientIp: () => '203.0.113.7',
+    apiReference: options.apiReference ?? false,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  })
   // Every response a test receives is checked against the OpenAPI document.
   gateway.app.request = validatingRequest(gateway.app.request)
   // As server.ts does before listening: the first signing key, and the master-key check.

@@ -37,8 +37,8 @@ describe('GATEHOUSE_CONFIG route file', () => {
   ]
 }`)
     expect(config.routes).toEqual([
-      { upstream: 'orders', pathPrefix: '/admin', methods: ['GET', 'POST'], roles: ['admin'], anonymous: false, timeoutMs: undefined, maxBodyBytes: undefined, line: 3 },
-      { upstream: 'profile', pathPrefix: '/', methods: undefined, roles: [], anonymous: true, timeoutMs: 2000, maxBodyBytes: 0, line: 4 },
+      { upstream: 'orders', pathPrefix: '/admin', methods: ['GET', 'POST'], roles: ['admin'], anonymous: false, timeoutMs: undefined, maxBodyBytes: undefined, token: 'jwt', line: 3 },
+      { upstream: 'profile', pathPrefix: '/', methods: undefined, roles: [], anonymous: true, timeoutMs: 2000, maxBodyBytes: 0, token: 'jwt', line: 4 },
     ])
   })
 
@@ -55,7 +55,7 @@ describe('GATEHOUSE_CONFIG route file', () => {
     ['a percent-encoded prefix', '{\n  "routes": [\n    { "upstream": "orders", "pathPrefix": "/%61dmin" }\n  ]\n}', 3],
     ['a negative body limit', '{\n  "routes": [\n\n    { "upstream": "orders", "maxBodyBytes": -1 }\n  ]\n}', 4],
     ['two rules for the same requests', '{\n  "routes": [\n    { "upstream": "orders", "pathPrefix": "/a" },\n    { "upstream": "orders", "pathPrefix": "/A/" }\n  ]\n}', 4],
-    ['a missing routes list', '{}', 1],
+    ['routes that are not a list', '{\n  "routes": {}\n}', 2],
   ]
 
   it.each(cases)('refuses %s, naming GATEHOUSE_CONFIG and the line', (_name, text, line) => {

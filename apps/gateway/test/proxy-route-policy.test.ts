@@ -9,6 +9,7 @@ const rule = (r: Partial<RouteConfig> & { upstream: string }): RouteConfig => ({
   anonymous: false,
   timeoutMs: undefined,
   maxBodyBytes: undefined,
+  token: 'jwt',
   line: 1,
   ...r,
 })
@@ -38,7 +39,7 @@ describe('compileRoutePolicy', () => {
 
   it("fills what a rule leaves out from the gateway's defaults, not from other rules", () => {
     expect(lookup('orders', 'GET', '/admin/x').timeoutMs).toBe(30_000)
-    expect(lookup('profile', 'GET', '/anything')).toEqual({ roles: [], anonymous: false, timeoutMs: 30_000, maxBodyBytes: undefined })
+    expect(lookup('profile', 'GET', '/anything')).toEqual({ roles: [], anonymous: false, timeoutMs: 30_000, maxBodyBytes: undefined, token: 'jwt' })
   })
 
   it('matches whole segments of the decoded, lower-cased path', () => {

@@ -5,6 +5,7 @@ import { createAuditOps } from './audit.js'
 import { migratePostgres } from './migrate.js'
 import { withStoreErrors } from './pg-errors.js'
 import { createRateLimitOps } from './rate-limits.js'
+import { createOidcOps } from './oidc.js'
 import { createRefreshTokenOps } from './refresh-tokens.js'
 import { createRevocationFeed, type PostgresRevocationFeed } from './revocation-feed.js'
 import * as schema from './schema.js'
@@ -58,6 +59,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...createRateLimitOps(db),
     ...createSigningKeyOps(db),
     ...createRefreshTokenOps(db),
+    ...createOidcOps(db),
     async ping() {
       await pool.query('select 1')
     },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 
 // Mirrors packages/store-sqlite/src/schema.ts. Times are epoch milliseconds in bigint columns,
 // read back as JS numbers (mode 'number': exact up to 2^53, far beyond any date we store), so
@@ -125,3 +125,64 @@ export const rateLimits = pgTable('rate_limits', {
   refused: integer('refused').notNull().default(0),
   updatedAt: millis('updated_at').notNull(),
 })
+
+/** A local user's accounts at identity providers, by (issuer, subject). */
+export const identities = pgTable(
+  'identities',
+  {
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    createdAt: millis('created_at').notNull(),
+    lastLoginAt: millis('last_login_at'),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.subject] }), index('identities_user_idx').on(t.userId)],
+)
+
+/** OpenID Connect logins in flight, by SHA-256 of `state`; taken once. */
+export const oidcTransactions = pgTable(
+  'oidc_transactions',
+  {
+    id: text('id').primaryKey(),
+    provider: text('provider').notNull(),
+    browserHash: text('browser_hash').notNull(),
+    dataEnc: text('data_enc').notNull(),
+    createdAt: millis('created_at').notNull(),
+    expiresAt: millis('expires_at').notNull(),
+  },
+  (t) => [index('oidc_transactions_expires_idx').on(t.expiresAt)],
+)
+
+/** The IdP's tokens of a session from an IdP login, encrypted; `version` is the refresh compare-and-set. */
+export const idpSessions = pgTable(
+  'idp_sessions',
+  {
+    sessionId: text('session_id')
+      .primaryKey()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    idpSid: text('idp_sid'),
+    tokensEnc: text('tokens_enc').notNull(),
+    accessExpiresAt: millis('access_expires_at'),
+    version: integer('version').notNull(),
+    /** While set and in the future, one gateway is refreshing these tokens; the others wait for it. */
+    refreshLeaseUntil: millis('refresh_lease_until'),
+    updatedAt: millis('updated_at').notNull(),
+  },
+  (t) => [index('idp_sessions_sid_idx').on(t.issuer, t.idpSid), index('idp_sessions_subject_idx').on(t.issuer, t.subject)],
+)
+
+/** Ids of back-channel logout tokens already used (hashed), kept until they could no longer be replayed. */
+export const logoutTokenIds = pgTable(
+  'logout_token_ids',
+  {
+    key: text('key').primaryKey(),
+    expiresAt: millis('expires_at').notNull(),
+  },
+  (t) => [index('logout_token_ids_expires_idx').on(t.expiresAt)],
+)

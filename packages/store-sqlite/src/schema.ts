@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 // Times are epoch milliseconds in plain integers: one representation across SQLite and Postgres,
 // and the injected clock's numbers go in and out unchanged.
@@ -112,3 +112,64 @@ export const rateLimits = sqliteTable('rate_limits', {
   refused: integer('refused').notNull().default(0),
   updatedAt: integer('updated_at').notNull(),
 })
+
+/** A local user's accounts at identity providers, by (issuer, subject). */
+export const identities = sqliteTable(
+  'identities',
+  {
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastLoginAt: integer('last_login_at'),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.subject] }), index('identities_user_idx').on(t.userId)],
+)
+
+/** OpenID Connect logins in flight, by SHA-256 of `state`; taken once. */
+export const oidcTransactions = sqliteTable(
+  'oidc_transactions',
+  {
+    id: text('id').primaryKey(),
+    provider: text('provider').notNull(),
+    browserHash: text('browser_hash').notNull(),
+    dataEnc: text('data_enc').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('oidc_transactions_expires_idx').on(t.expiresAt)],
+)
+
+/** The IdP's tokens of a session from an IdP login, encrypted; `version` is the refresh compare-and-set. */
+export const idpSessions = sqliteTable(
+  'idp_sessions',
+  {
+    sessionId: text('session_id')
+      .primaryKey()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    idpSid: text('idp_sid'),
+    tokensEnc: text('tokens_enc').notNull(),
+    accessExpiresAt: integer('access_expires_at'),
+    version: integer('version').notNull(),
+    /** While set and in the future, one gateway is refreshing these tokens; the others wait for it. */
+    refreshLeaseUntil: integer('refresh_lease_until'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('idp_sessions_sid_idx').on(t.issuer, t.idpSid), index('idp_sessions_subject_idx').on(t.issuer, t.subject)],
+)
+
+/** Ids of back-channel logout tokens already used (hashed), kept until they could no longer be replayed. */
+export const logoutTokenIds = sqliteTable(
+  'logout_token_ids',
+  {
+    key: text('key').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('logout_token_ids_expires_idx').on(t.expiresAt)],
+)

@@ -6,6 +6,7 @@ import { openSqlite } from './open.js'
 import { withStoreErrors } from './sqlite-errors.js'
 import { withSessionLookupCache } from './session-lookup-cache.js'
 import { createRateLimitOps } from './rate-limits.js'
+import { createOidcOps } from './oidc.js'
 import { createRefreshTokenOps } from './refresh-tokens.js'
 import { createSessionOps } from './sessions.js'
 import { createSigningKeyOps } from './signing-keys.js'
@@ -31,6 +32,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createRateLimitOps(db),
     ...createSigningKeyOps(db),
     ...createRefreshTokenOps(db),
+    ...createOidcOps(db),
     async ping() {
       db.get(sql`select 1`)
     },

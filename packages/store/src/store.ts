@@ -15,6 +15,7 @@ import type {
   User,
   UserPatch,
 } from './types.js'
+import type { IdpRefreshLease, IdpSessionMatch, IdpSessionRecord, IdpTokenUpdate, LinkedIdentity, OidcTransaction } from './oidc-types.js'
 import type { RateLimitStore } from './rate-limit.js'
 import type { RevocationFeed } from './revocation-feed.js'
 
@@ -111,6 +112,41 @@ export interface RefreshTokenStore {
   deleteConsumedRefreshTokens(olderThan: Millis): Promise<number>
 }
 
+/** OpenID Connect logins: transactions in flight, linked identities, the IdP's tokens per session. */
+export interface OidcStore {
+  createOidcTransaction(transaction: OidcTransaction): Promise<void>
+  /** Deletes the transaction and returns it if it had not expired at `now`; of racing takers one gets it. */
+  takeOidcTransaction(id: string, now: Millis): Promise<OidcTransaction | null>
+  findIdentity(issuer: string, subject: string): Promise<LinkedIdentity | null>
+  /** Throws StoreError ERR_STORE_CONFLICT when (issuer, subject) is linked already. */
+  linkIdentity(identity: LinkedIdentity): Promise<void>
+  touchIdentity(issuer: string, subject: string, now: Millis): Promise<void>
+  /** Oldest first. */
+  listIdentities(userId: string): Promise<LinkedIdentity[]>
+  unlinkIdentity(userId: string, issuer: string, subject: string): Promise<boolean>
+  saveIdpSession(record: IdpSessionRecord): Promise<void>
+  findIdpSession(sessionId: string): Promise<IdpSessionRecord | null>
+  /**
+   * Compare-and-set, before calling the IdP: takes the right to refresh this session's tokens if
+   * the version is still `expectedVersion`, the session is live and no other lease runs at `now`.
+   * Of racing gateways one gets it, so a rotating refresh token is presented once, never twice.
+   */
+  leaseIdpRefresh(sessionId: string, lease: IdpRefreshLease): Promise<boolean>
+  /** Gives a lease back after a refresh that failed without an answer (the IdP was unreachable). */
+  releaseIdpRefresh(sessionId: string, expectedVersion: number): Promise<void>
+  /**
+   * Compare-and-set: stores the refreshed tokens, bumps the version and ends the lease only if `expectedVersion`
+   * is still current and the session is live. False when another refresh (any gateway) won.
+   */
+  updateIdpTokens(sessionId: string, update: IdpTokenUpdate): Promise<boolean>
+  /** Ids of the live sessions from this issuer that match the `sid` and/or `sub` given. */
+  findIdpSessionIds(match: IdpSessionMatch, now: Millis): Promise<string[]>
+  /** Remembers a logout token's id until `expiresAt`; false when it was seen before (a replay). */
+  recordLogoutTokenId(key: string, expiresAt: Millis): Promise<boolean>
+  /** Deletes transactions and logout-token ids past their expiry; returns how many. */
+  deleteExpiredOidcRecords(now: Millis): Promise<number>
+}
+
 export interface StoreLifecycle {
   /** Cheap round trip, for readiness. Throws when the store cannot answer. */
   ping(): Promise<void>
@@ -118,7 +154,7 @@ export interface StoreLifecycle {
 }
 
 /** What the gateway depends on; SQLite and Postgres implement it and share one conformance suite. */
-export interface Store extends UserStore, SessionStore, AuditStore, SigningKeyStore, RefreshTokenStore, RateLimitStore, StoreLifecycle {
+export interface Store extends UserStore, SessionStore, AuditStore, SigningKeyStore, RefreshTokenStore, RateLimitStore, OidcStore, StoreLifecycle {
   readonly dialect: 'sqlite' | 'postgres'
   /**
    * Present where several processes share the store (Postgres): tells this gateway about sessions

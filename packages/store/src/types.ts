@@ -41,6 +41,10 @@ export const REVOCATION_REASONS = [
   'evicted',
   'expired',
   'cookie_secret_removed',
+  /** The identity provider ended the user's session there (back-channel logout). */
+  'idp_logout',
+  /** The identity provider refused the session's refresh token (invalid_grant). */
+  'idp_revoked',
 ] as const
 export type RevocationReason = (typeof REVOCATION_REASONS)[number]
 

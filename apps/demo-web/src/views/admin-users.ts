@@ -3,7 +3,7 @@ import { busy, h, replaceChildren } from '../dom.js'
 import { formatDateTime, fromNow } from '../format.js'
 import { describeError } from '../messages.js'
 import type { Notice } from '../notice.js'
-import type { AdminUser, Device } from '../types.js'
+import type { AdminUser, Device, LinkedIdentity } from '../types.js'
 import { badge, button } from './common.js'
 
 export interface UsersPanel {
@@ -49,7 +49,18 @@ export function usersPanel(options: { selfId: string; message: Notice; changed()
     )
   }
 
-  function userItem(user: AdminUser, sessions: Device[]): HTMLElement {
+  function identitiesList(identities: LinkedIdentity[]): HTMLElement {
+    if (identities.length === 0) return h('p', { class: 'muted small' }, 'None: this user signs in with a password.')
+    return h(
+      'ul',
+      { class: 'user-identities' },
+      ...identities.map((i) =>
+        h('li', {}, h('strong', {}, i.provider), h('span', { class: 'muted small' }, ` · subject ${i.subject} · last sign-in ${i.lastLoginAt ? fromNow(i.lastLoginAt) : 'never'}`)),
+      ),
+    )
+  }
+
+  function userItem(user: AdminUser, sessions: Device[], identities: LinkedIdentity[]): HTMLElement {
     const self = user.id === selfId
     const rolesInput = h('input', { name: 'roles', value: user.roles.join(', '), autocomplete: 'off', spellcheck: 'false', id: `roles-${user.id}` })
     const rolesForm = h(
@@ -104,6 +115,8 @@ export function usersPanel(options: { selfId: string; message: Notice; changed()
         h('p', { class: 'muted small' }, `Created ${formatDateTime(user.createdAt)}`),
         h('h4', { class: 'small-heading' }, `Sessions (${sessions.length})`),
         sessionsList(sessions),
+        h('h4', { class: 'small-heading' }, `Linked identities (${identities.length})`),
+        identitiesList(identities),
       ),
       h('div', { class: 'user-actions' }, rolesForm, h('div', { class: 'actions' }, suspend, revoke)),
     )
@@ -115,7 +128,8 @@ export function usersPanel(options: { selfId: string; message: Notice; changed()
       const { users, knownRoles } = await call<{ users: AdminUser[]; knownRoles?: string[] | null }>('/admin/users')
       known.textContent = knownRoles ? `Known roles: ${knownRoles.join(', ')}. Any other is refused, so a typo never creates a new role.` : ''
       const sessions = await Promise.all(users.map((u) => call<{ sessions: Device[] }>(userPath(u.id, '/sessions')).then((r) => r.sessions)))
-      replaceChildren(list, ...users.map((u, i) => userItem(u, sessions[i] ?? [])))
+      const identities = await Promise.all(users.map((u) => call<{ identities: LinkedIdentity[] }>(userPath(u.id, '/identities')).then((r) => r.identities)))
+      replaceChildren(list, ...users.map((u, i) => userItem(u, sessions[i] ?? [], identities[i] ?? [])))
       return new Map(users.map((u) => [u.id, u.username]))
     },
   }

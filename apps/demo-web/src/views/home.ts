@@ -19,6 +19,7 @@ function whoAmI(me: Me, countdown: Countdown): HTMLElement {
     facts([
       ['User', h('strong', {}, user.username)],
       ['Roles', user.roles.length > 0 ? h('span', { class: 'badges' }, ...user.roles.map((r) => badge(r))) : 'none'],
+      ['Signed in with', session.provider ? `the identity provider “${session.provider}”` : 'a password, here'],
       ['This device', session.deviceName],
       ['Signed in at', formatDateTime(session.createdAt)],
       ['Session expires', countdown.el],
@@ -71,11 +72,33 @@ function servicesCard(afterCall: () => void): HTMLElement {
   )
 }
 
+/** Where the identity provider's tokens are after a sign-in there: on the gateway, not here. */
+function idpTokensCard(provider: string): HTMLElement {
+  return card(
+    'Where your tokens are',
+    h('p', {}, `You signed in at the identity provider “${provider}”. It gave the gateway three tokens; this browser got none of them:`),
+    h(
+      'ul',
+      {},
+      h('li', {}, h('strong', {}, 'ID token'), ': who you are, checked by the gateway (signature, issuer, audience, nonce, expiry), then kept for logging out at the IdP.'),
+      h('li', {}, h('strong', {}, 'Access token'), ': sent by the gateway to services whose route asks for it, refreshed before it expires.'),
+      h('li', {}, h('strong', {}, 'Refresh token'), ': used by the gateway alone; revoked at the IdP when you log out.'),
+    ),
+    h('p', {}, 'All three are stored encrypted in the gateway’s database, tied to this session. This page holds one HttpOnly cookie it cannot read, and no token at all.'),
+  )
+}
+
 export async function homeView(): Promise<HTMLElement> {
   // Asked afresh, so the expiry shown is the gateway's current answer.
   const me = await call<Me>('/auth/session')
   auth.set(me)
   const countdown = sessionCountdown(me)
   // Each call moved the idle deadline: show the gateway's new one.
-  return screen('Who am I', null, whoAmI(me, countdown), servicesCard(() => void countdown.refresh()))
+  return screen(
+    'Who am I',
+    null,
+    whoAmI(me, countdown),
+    ...(me.session.provider ? [idpTokensCard(me.session.provider)] : []),
+    servicesCard(() => void countdown.refresh()),
+  )
 }

@@ -20,7 +20,8 @@ export function renderChrome(nav: HTMLElement, who: HTMLElement, path: string, c
     replaceChildren(who)
     return
   }
-  const links = LINKS.filter((l) => !l.admin || isAdmin(me)).map((l) =>
+  // A user from an identity provider has no password here to change.
+  const links = LINKS.filter((l) => (!l.admin || isAdmin(me)) && !(l.path === '/password' && me.session.provider)).map((l) =>
     h('li', {}, h('a', { href: `#${l.path}`, 'aria-current': l.path === path ? 'page' : undefined }, l.label)),
   )
   replaceChildren(nav, h('ul', {}, ...links))
@@ -29,8 +30,13 @@ export function renderChrome(nav: HTMLElement, who: HTMLElement, path: string, c
   logout.addEventListener('click', () =>
     void busy(logout, async () => {
       try {
-        await call('/auth/logout', { method: 'POST' })
+        const answer = await call<{ endSessionUrl?: string | null } | undefined>('/auth/logout', { method: 'POST' })
         auth.clear()
+        // A session from an identity provider: end the session there too (RP-initiated logout).
+        if (answer?.endSessionUrl) {
+          location.assign(answer.endSessionUrl)
+          return
+        }
         ctx.notice.show('You are logged out.', 'success')
         ctx.navigate('/login')
       } catch (error) {

@@ -7,9 +7,13 @@ import { auth } from '../state.js'
 import type { Me } from '../types.js'
 import { screen } from './common.js'
 import { holdUntilRetry, isRateLimited } from './retry-countdown.js'
+import { loginOptions, providerButtons, takeLoginError } from './login-providers.js'
 
-export function loginView(ctx: ViewContext): HTMLElement {
+export async function loginView(ctx: ViewContext): Promise<HTMLElement> {
   const message = createNotice()
+  const options = await loginOptions()
+  const loginError = takeLoginError()
+  if (loginError !== undefined) ctx.notice.show(loginError, 'error')
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, maxlength: 128, autocapitalize: 'none', spellcheck: 'false' })
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })
   const deviceName = h('input', { name: 'deviceName', autocomplete: 'off', maxlength: 64, placeholder: 'e.g. Work laptop' })
@@ -54,6 +58,7 @@ export function loginView(ctx: ViewContext): HTMLElement {
   return screen(
     'Log in',
     'After you log in, this browser holds one encrypted, HttpOnly cookie. The page itself never sees a token.',
-    form,
+    ...(options.localLogin ? [form] : []),
+    providerButtons(options),
   )
 }

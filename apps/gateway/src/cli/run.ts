@@ -9,10 +9,11 @@ import { USER_USAGE, userCommand } from './commands/user.js'
 import { SESSIONS_USAGE, sessionsCommand } from './commands/sessions.js'
 import { AUDIT_USAGE, auditCommand } from './commands/audit.js'
 import { KEYS_USAGE, keysCommand } from './commands/keys.js'
+import { IDENTITIES_USAGE, identitiesCommand } from './commands/identities.js'
 import { prune } from '../maintenance/prune.js'
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, UsageError, type CliContext, type CliIo } from './io.js'
 
-const USAGE = ['usage: pnpm gatehouse <command>', '', ...['migrate', ...USER_USAGE, ...SESSIONS_USAGE, ...KEYS_USAGE, ...AUDIT_USAGE, 'prune'].map((u) => `  ${u}`)].join('\n')
+const USAGE = ['usage: pnpm gatehouse <command>', '', ...['migrate', ...USER_USAGE, ...IDENTITIES_USAGE, ...SESSIONS_USAGE, ...KEYS_USAGE, ...AUDIT_USAGE, 'prune'].map((u) => `  ${u}`)].join('\n')
 
 type Command = (args: string[], ctx: CliContext) => Promise<void>
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   },
   user: userCommand,
   sessions: sessionsCommand,
+  identities: identitiesCommand,
   keys: keysCommand,
   audit: auditCommand,
   prune: async (args, ctx) => {
@@ -31,7 +33,7 @@ const COMMANDS: Record<string, Command> = {
     const r = await prune(ctx.store, ctx.clock, ctx.core.sessions)
     ctx.io.out(
       `expired ${r.expired} session(s); deleted ${r.deletedSessions} ended session(s), ${r.deletedRateLimits} stale rate-limit row(s), ` +
-        `${r.deletedRefreshTokens} consumed refresh token(s), ${r.deletedSigningKeys} retired signing key(s)`,
+        `${r.deletedRefreshTokens} consumed refresh token(s), ${r.deletedSigningKeys} retired signing key(s), ${r.deletedOidcRecords} expired login transaction(s) and logout token id(s)`,
     )
   },
 }

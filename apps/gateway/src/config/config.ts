@@ -1,6 +1,7 @@
 import type { BlockList } from 'node:net'
 import type { CookieSecret } from './cookie-secrets.js'
 import type { DatabaseTarget } from './database-url.js'
+import type { ProviderConfig } from './providers-file.js'
 import type { RouteConfig } from './routes-file.js'
 import type { Upstream } from './upstreams.js'
 import type { LoginLimits } from '../auth/login-limiter.js'
@@ -16,6 +17,10 @@ export interface GatewayConfig {
   upstreams: Upstream[]
   /** Route policy from the GATEHOUSE_CONFIG file (roles, timeouts, body limits, anonymous access); empty without one. */
   routes: RouteConfig[]
+  /** OpenID Connect providers from the GATEHOUSE_CONFIG file (contract section 7); empty without one. */
+  providers: ProviderConfig[]
+  /** False: password login is off (POST /auth/login answers 404). */
+  localLogin: boolean
   /** e.g. https://app.example.com — no path, no trailing slash. */
   publicOrigin: string
   /** True when the public origin is https: Secure cookie with the __Host- prefix. */

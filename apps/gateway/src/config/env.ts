@@ -7,6 +7,7 @@ import { parseDatabaseUrl } from './database-url.js'
 import { resolveDevSecret } from './dev-secrets.js'
 import { assertStrongSecret } from './secret-strength.js'
 import { loadRoutesFile } from './routes-file.js'
+import { loadIdentityConfig } from './providers-file.js'
 import { parseUpstreams } from './upstreams.js'
 import { parseWebRoot } from './web-root.js'
 import { parseLoginLimits } from './login-limits.js'
@@ -84,7 +85,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   const { origin, secure } = parseOrigin(e.GATEHOUSE_PUBLIC_ORIGIN)
   const dataDir = resolve(cwd, e.GATEHOUSE_DATA_DIR)
   const upstreams = parseUpstreams(e.GATEHOUSE_UPSTREAMS)
-  const routes = e.GATEHOUSE_CONFIG ? loadRoutesFile(resolve(cwd, e.GATEHOUSE_CONFIG), upstreams.map((u) => u.name)) : []
+  const configFile = e.GATEHOUSE_CONFIG ? resolve(cwd, e.GATEHOUSE_CONFIG) : undefined
+  const routes = configFile ? loadRoutesFile(configFile, upstreams.map((u) => u.name)) : []
+  const identity = configFile ? loadIdentityConfig(configFile, env, routes, { production }) : { localLogin: true, providers: [] }
 
   const secret = (variable: 'GATEHOUSE_COOKIE_SECRET' | 'GATEHOUSE_MASTER_KEY', file: string): string => {
     const value = e[variable]
@@ -109,6 +112,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     database: parseDatabaseUrl(e.DATABASE_URL, cwd),
     upstreams,
     routes,
+    providers: identity.providers,
+    localLogin: identity.localLogin,
     publicOrigin: origin,
     secureCookies: secure,
     cookieSecrets,

@@ -30,6 +30,8 @@ export interface RouteConfig {
   timeoutMs: number | undefined
   /** Request bodies above this are refused with 413. */
   maxBodyBytes: number | undefined
+  /** What the upstream receives: the internal JWT (default) or the user's IdP access token. */
+  token: 'jwt' | 'idp'
   /** Where the rule is written, for messages. */
   line: number
 }
@@ -63,11 +65,15 @@ const RouteSchema = z.strictObject({
   anonymous: z.boolean().optional(),
   timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
   maxBodyBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  token: z.enum(['jwt', 'idp']).optional(),
 })
 
 export const ConfigFileSchema = z.strictObject({
   $schema: z.string().optional(),
-  routes: z.array(RouteSchema),
+  routes: z.array(RouteSchema).optional(),
+  // Checked by config/providers-file.ts (section 7 of the contract).
+  localLogin: z.unknown().optional(),
+  providers: z.unknown().optional(),
 })
 
 function canonicalPrefix(prefix: string): string {
@@ -120,7 +126,7 @@ export function parseRoutesFile(text: string, file: string, upstreamNames: reado
 
   const known = new Set(upstreamNames)
   const seen = new Map<string, number>()
-  return parsed.data!.routes.map((route, index) => {
+  return (parsed.data!.routes ?? []).map((route, index) => {
     const path = ['routes', index] as const
     if (!known.has(route.upstream)) {
       refuse([...path, 'upstream'], `no upstream "${route.upstream}" in GATEHOUSE_UPSTREAMS (${upstreamNames.join(', ') || 'none'})`)
@@ -128,6 +134,7 @@ export function parseRoutesFile(text: string, file: string, upstreamNames: reado
     if (route.anonymous === true && route.roles !== undefined && route.roles.length > 0) {
       refuse([...path, 'anonymous'], 'cannot be true on a route that requires roles')
     }
+    if (route.anonymous === true && route.token === 'idp') refuse([...path, 'token'], '"idp" needs a session; the route cannot be anonymous')
     const pathPrefix = canonicalPrefix(route.pathPrefix ?? '/')
     const methods = route.methods === undefined ? undefined : [...new Set(route.methods)].sort()
     const identity = `${route.upstream} ${pathPrefix} ${methods?.join(',') ?? '*'}`
@@ -142,11 +149,12 @@ export function parseRoutesFile(text: string, file: string, upstreamNames: reado
       anonymous: route.anonymous ?? false,
       timeoutMs: route.timeoutMs,
       maxBodyBytes: route.maxBodyBytes,
+      token: route.token ?? 'jwt',
       line,
     }
   })
 }
 
-function formatPath(path: JsonPath): string {
+export function formatPath(path: JsonPath): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')
 }

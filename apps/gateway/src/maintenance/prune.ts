@@ -11,6 +11,8 @@ export interface PruneResult {
   deletedRateLimits: number
   deletedRefreshTokens: number
   deletedSigningKeys: number
+  /** Login transactions and back-channel logout token ids past their expiry. */
+  deletedOidcRecords: number
 }
 
 /**
@@ -26,7 +28,8 @@ export async function prune(store: Store, clock: Clock, sessions: Pick<SessionMa
   const deletedRateLimits = await store.deleteStaleRateLimits(before)
   const deletedRefreshTokens = await store.deleteConsumedRefreshTokens(before)
   const deletedSigningKeys = await store.deleteUnpublishedSigningKeys(before)
-  return { expired, deletedSessions, deletedRateLimits, deletedRefreshTokens, deletedSigningKeys }
+  const deletedOidcRecords = await store.deleteExpiredOidcRecords(clock.now())
+  return { expired, deletedSessions, deletedRateLimits, deletedRefreshTokens, deletedSigningKeys, deletedOidcRecords }
 }
 
 /** Runs `prune` every `everyS` seconds inside the gateway; failures are logged, never thrown. */

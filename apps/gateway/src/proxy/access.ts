@@ -16,6 +16,9 @@ export interface TokenSubject {
 /** The signed internal token for one upstream (`audience` is its name). */
 export type TokenSource = (subject: TokenSubject, audience: string) => Promise<string>
 
+/** The user's access token from their identity provider, for `"token": "idp"` routes (section 7). */
+export type IdpTokenSource = (subject: TokenSubject) => Promise<string>
+
 /** Allowed: the route's policy, and whom the token is for (none on an anonymous route without a session). */
 export interface AccessGranted {
   policy: RoutePolicy
@@ -30,8 +33,11 @@ export interface AccessGranted {
 export interface AccessDecision {
   /** `vars` is the request's context: its session, or why the session its cookie named ended. */
   decide(target: ProxyTarget, method: string, vars: SessionVars): AccessGranted
-  /** The token for `audience`; 401 when the session ended between the cookie check and the mint. */
-  token(auth: AuthContext, audience: string): Promise<string>
+  /**
+   * The token the route sends to `audience`: ours, or the user's IdP access token on a
+   * `"token": "idp"` route; 401 when the session ended between the cookie check and the mint.
+   */
+  token(auth: AuthContext, audience: string, policy: RoutePolicy): Promise<string>
 }
 
 export interface AccessDeps {
@@ -39,6 +45,7 @@ export interface AccessDeps {
   routes: readonly RouteConfig[]
   upstreamTimeoutMs: number
   tokens: TokenSource
+  idpTokens?: IdpTokenSource | undefined
 }
 
 // Token refusals that mean the session ended between the cookie check and the mint.
@@ -61,9 +68,14 @@ export function createAccessDecision(deps: AccessDeps): AccessDecision {
       if (missing.length > 0) throw new GatewayError('ERR_FORBIDDEN', { detail: `this route needs the role ${missing.map((r) => `"${r}"`).join(', ')}` })
       return { policy, auth }
     },
-    async token({ session, user }, audience) {
+    async token({ session, user }, audience, policy) {
+      const subject = { sessionId: session.id, userId: user.id, roles: user.roles }
+      if (policy.token === 'idp') {
+        if (deps.idpTokens === undefined) throw new GatewayError('ERR_IDP_SESSION_REQUIRED')
+        return deps.idpTokens(subject)
+      }
       try {
-        return await deps.tokens({ sessionId: session.id, userId: user.id, roles: user.roles }, audience)
+        return await deps.tokens(subject, audience)
       } catch (error) {
         if (error instanceof TokenError && SESSION_GONE.has(error.code)) throw new GatewayError('ERR_UNAUTHENTICATED', { cause: error })
         throw error

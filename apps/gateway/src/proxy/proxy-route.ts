@@ -7,7 +7,7 @@ import type { RouteConfig } from '../config/routes-file.js'
 import type { Upstream } from '../config/upstreams.js'
 import { GatewayError } from '../errors.js'
 import type { AppEnv } from '../http/app-env.js'
-import { createAccessDecision, type AccessDecision, type TokenSource } from './access.js'
+import { createAccessDecision, type AccessDecision, type IdpTokenSource, type TokenSource } from './access.js'
 import { limitBody } from './body-limit.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { parseProxyTarget, targetPath } from './path-safety.js'
@@ -24,6 +24,8 @@ export interface ProxyDeps {
   upstreamTimeoutMs: number
   publicOrigin: string
   tokens: TokenSource
+  /** The user's IdP access token, for `"token": "idp"` routes (section 7). */
+  idpTokens?: IdpTokenSource
   logger: Logger
   client?: UpstreamClientOptions
   /** Told how long each upstream took to answer with headers (or to fail), for the metrics. */
@@ -96,7 +98,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       throw new GatewayError('ERR_PAYLOAD_TOO_LARGE', { detail: `this route accepts at most ${policy.maxBodyBytes} bytes` })
     }
 
-    const token = auth === undefined ? undefined : await access.token(auth, target.name)
+    const token = auth === undefined ? undefined : await access.token(auth, target.name, policy)
     const headers = upstreamRequestHeaders(incoming?.headers ?? c.req.raw.headers, {
       token,
       clientIp: c.get('clientIp'),

@@ -7,6 +7,8 @@ export interface RoutePolicy {
   anonymous: boolean
   timeoutMs: number
   maxBodyBytes: number | undefined
+  /** What the upstream receives: the internal JWT, or the user's IdP access token. */
+  token: 'jwt' | 'idp'
 }
 
 export type PolicyLookup = (upstream: string, method: string, rest: string) => RoutePolicy
@@ -28,7 +30,7 @@ function allows(methods: readonly string[] | undefined, method: string): boolean
  * fall under a rule for `/admin`.
  */
 export function compileRoutePolicy(routes: readonly RouteConfig[], defaultTimeoutMs: number): PolicyLookup {
-  const fallback: RoutePolicy = { roles: [], anonymous: false, timeoutMs: defaultTimeoutMs, maxBodyBytes: undefined }
+  const fallback: RoutePolicy = { roles: [], anonymous: false, timeoutMs: defaultTimeoutMs, maxBodyBytes: undefined, token: 'jwt' }
   const byUpstream = new Map<string, { route: RouteConfig; policy: RoutePolicy }[]>()
   const ordered = routes
     .map((route, index) => ({ route, index }))
@@ -44,6 +46,7 @@ export function compileRoutePolicy(routes: readonly RouteConfig[], defaultTimeou
       anonymous: route.anonymous,
       timeoutMs: route.timeoutMs ?? defaultTimeoutMs,
       maxBodyBytes: route.maxBodyBytes,
+      token: route.token,
     }
     const list = byUpstream.get(route.upstream) ?? []
     list.push({ route, policy })

@@ -34,9 +34,14 @@ export interface AuthRoutesDeps {
   users: UserAdmin
   /** Every 429 (the audit trail records only the first of each lockout). */
   onRateLimited?: (route: 'login' | 'password') => void
+  /** Sessions from an identity provider (section 7): their provider, and RP-initiated logout. */
+  idp?: {
+    providerOf(sessionId: string): Promise<string | null>
+    prepareLogout(sessionId: string): Promise<{ endSessionUrl: string | null; revokeAtIdp(): Promise<void> } | null>
+  }
 }
 
-export function authRoutes({ store, sessions, hasher, audit, limiter, users, onRateLimited }: AuthRoutesDeps) {
+export function authRoutes({ store, sessions, hasher, audit, limiter, users, onRateLimited, idp }: AuthRoutesDeps) {
   /**
    * Throttled like a login: one attempt is counted before the password is checked, or 429 while
    * a limit is locked. Of a lockout's refusals only the first is audited, so anonymous clients
@@ -88,10 +93,15 @@ export function authRoutes({ store, sessions, hasher, audit, limiter, users, onR
 
   app.post('/logout', async (c) => {
     const { session, user } = requireAuth(c)
+    const fromIdp = await idp?.prepareLogout(session.id)
     await sessions.revoke(session.id, 'logout', { userId: user.id, clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null })
     c.set('auth', undefined)
     c.header('set-cookie', sessions.cookie.clear())
-    return c.body(null, 204)
+    if (fromIdp === null || fromIdp === undefined) return c.body(null, 204)
+    // The IdP's refresh token is revoked there too (RFC 7009); the app may end the IdP session.
+    await fromIdp.revokeAtIdp()
+    c.header('cache-control', 'no-store')
+    return c.json({ endSessionUrl: fromIdp.endSessionUrl })
   })
 
   app.post('/password', async (c) => {
@@ -110,10 +120,11 @@ export function authRoutes({ store, sessions, hasher, audit, limiter, users, onR
     return c.body(null, 204)
   })
 
-  app.get('/session', (c) => {
+  app.get('/session', async (c) => {
     const { session, user } = requireAuth(c)
+    const provider = (await idp?.providerOf(session.id)) ?? null
     c.header('cache-control', 'no-store')
-    return c.json({ user: userView(user), session: sessionView(session) })
+    return c.json({ user: userView(user), session: { ...sessionView(session), provider } })
   })
 
   return app

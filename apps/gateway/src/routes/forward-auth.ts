@@ -78,7 +78,7 @@ export function forwardAuthRoutes(deps: ForwardAuthDeps) {
     c.header('cache-control', 'no-store')
     // An explicit empty length: nginx closes a kept-alive connection after a chunked sub-request answer.
     c.header('content-length', '0')
-    if (granted.auth !== undefined) c.header('authorization', `Bearer ${await access.token(granted.auth, target.name)}`)
+    if (granted.auth !== undefined) c.header('authorization', `Bearer ${await access.token(granted.auth, target.name, granted.policy)}`)
     return c.body(null, 200)
   })
 

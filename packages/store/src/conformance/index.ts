@@ -3,6 +3,7 @@ import { verifyAuditChain } from '../audit-chain.js'
 import type { Store } from '../store.js'
 import { newSession, newUser, T0 } from './fixtures.js'
 import { rateLimitConformance } from './rate-limits.js'
+import { oidcConformance } from './oidc.js'
 import { refreshTokenConformance } from './refresh-tokens.js'
 import { signingKeyConformance } from './signing-keys.js'
 
@@ -217,6 +218,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describe('rate limits', () => rateLimitConformance(() => store))
     describe('signing keys', () => signingKeyConformance(() => store))
     describe('refresh tokens', () => refreshTokenConformance(() => store))
+    describe('OpenID Connect', () => oidcConformance(() => store))
 
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined()
