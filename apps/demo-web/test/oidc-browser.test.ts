@@ -131,7 +131,8 @@ describe('Sign in with Demo IdP (Chromium)', () => {
     await page.bringToFront()
     await page.getByRole('button', { name: 'Call the orders service' }).click()
     await heading(page, 'Log in').waitFor()
-    await page.getByText('Your session has ended').waitFor()
+    // The gateway's 401 says why, and the app says it in plain words.
+    await page.getByText('You signed out at your identity provider.').waitFor()
     const [revoked] = await stack.gateway.store.listAudit({ type: 'session.revoked' })
     expect(revoked?.details).toEqual({ reason: 'idp_logout' })
     await expectNoTokenInBrowser(page, context, false)

@@ -3,9 +3,10 @@ import { z } from 'zod'
 import { GATEWAY_ERRORS, type GatewayErrorCode } from '../errors.js'
 import { AuditQuery } from '../routes/admin-audit.js'
 import { RotateBody } from '../routes/admin-keys.js'
+import { LinkBody } from '../routes/admin-identities.js'
 import { RolesBody } from '../routes/admin-users.js'
 import { LoginBody, PasswordBody } from '../routes/auth.js'
-import { AdminUserView, AuditEventView, CookieFactsView, DeviceView, KeyRotationView, Problem, PublishedKeyView, SessionView, UserView } from './schemas.js'
+import { AdminUserView, AuditEventView, CookieFactsView, DeviceView, IdentityView, KeyRotationView, LoginOptionsView, Problem, PublishedKeyView, SessionView, UserView } from './schemas.js'
 
 type Method = 'get' | 'post' | 'put' | 'delete' | 'patch' | 'head'
 
@@ -100,6 +101,12 @@ const auth: Operation[] = [
 // Contract section 7, described from the contract (the handlers live in the OIDC routes).
 const oidc: Operation[] = ([
   {
+    method: 'get', path: '/auth/oidc/providers', tag: 'oidc', session: false, summary: 'How one may sign in here',
+    description: 'Whether the password form is offered (`localLogin`) and, per identity provider, the path that starts its login.',
+    success: { status: 200, description: 'The login options', schema: LoginOptionsView },
+    errors: [],
+  },
+  {
     method: 'get', path: '/auth/oidc/{name}/login', tag: 'oidc', session: false, summary: 'Start a login at an identity provider',
     description: 'Authorization code flow with PKCE S256, `state` and `nonce`.',
     request: { params: nameParam, query: z.object({ returnTo: z.string().max(2048).optional() }) },
@@ -137,6 +144,24 @@ const admin: Operation[] = [
     method: 'delete', path: '/admin/users/{id}/sessions', tag: 'admin', session: true, summary: "Revoke a user's sessions",
     request: { params: idParam },
     success: { status: 204, description: 'Revoked (reason `admin_revoked`)' },
+    errors: [...ADMIN, 'ERR_NOT_FOUND', ...CROSS_SITE],
+  },
+  {
+    method: 'get', path: '/admin/users/{id}/identities', tag: 'admin', session: true, summary: "A user's linked identities at identity providers",
+    request: { params: idParam },
+    success: { status: 200, description: 'Linked identities', schema: z.object({ identities: z.array(IdentityView) }) },
+    errors: [...ADMIN, 'ERR_NOT_FOUND'],
+  },
+  {
+    method: 'post', path: '/admin/users/{id}/identities', tag: 'admin', session: true, summary: 'Link an identity ahead of its first login',
+    request: { params: idParam, body: { required: true, ...json(LinkBody) } },
+    success: { status: 201, description: 'Linked', schema: z.object({ identity: IdentityView }) },
+    errors: [...ADMIN, ...JSON_BODY, 'ERR_NOT_FOUND', 'ERR_CONFLICT', ...CROSS_SITE],
+  },
+  {
+    method: 'delete', path: '/admin/users/{id}/identities/{provider}/{subject}', tag: 'admin', session: true, summary: 'Unlink an identity; the sessions it started end',
+    request: { params: z.object({ id: z.string().max(128), provider: z.string().max(32), subject: z.string().max(255) }) },
+    success: { status: 204, description: 'Unlinked (its sessions revoked, `admin_revoked`)' },
     errors: [...ADMIN, 'ERR_NOT_FOUND', ...CROSS_SITE],
   },
   {

@@ -91,3 +91,10 @@ export const Problem = z
       .map((c) => `${c} (${GATEWAY_ERRORS[c].status})`)
       .join(', ')}.`,
   )
+
+export const IdentityView = z.object({ provider: z.string(), issuer: z.string(), subject: z.string(), createdAt: iso, lastLoginAt: iso.nullable() })
+
+export const LoginOptionsView = z.object({
+  localLogin: z.boolean(),
+  providers: z.array(z.object({ name: z.string(), displayName: z.string(), loginUrl: z.string() })),
+})

@@ -7,7 +7,7 @@ import { readJson } from '../http/json-body.js'
 import { identityView, type IdentityAdmin } from '../oidc/identity-admin.js'
 import type { Actor } from '../users/user-admin.js'
 
-const LinkBody = z.object({ provider: z.string().min(1).max(32), subject: z.string().min(1).max(255) })
+export const LinkBody = z.object({ provider: z.string().min(1).max(32), subject: z.string().min(1).max(255) })
 
 function actorOf(c: Context<AppEnv>): Actor {
   return { actor: `admin:${c.get('auth')!.user.id}`, clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null }
