@@ -6,6 +6,7 @@ import { migratePostgres } from './migrate.js'
 import { withStoreErrors } from './pg-errors.js'
 import { createRateLimitOps } from './rate-limits.js'
 import { createRefreshTokenOps } from './refresh-tokens.js'
+import { createRevocationEntryOps } from './revocation-entries.js'
 import { createRevocationFeed, type PostgresRevocationFeed } from './revocation-feed.js'
 import * as schema from './schema.js'
 import { createSessionOps } from './sessions.js'
@@ -58,6 +59,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...createRateLimitOps(db),
     ...createSigningKeyOps(db),
     ...createRefreshTokenOps(db),
+    ...createRevocationEntryOps(db),
     async ping() {
       await pool.query('select 1')
     },

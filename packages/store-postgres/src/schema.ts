@@ -123,3 +123,18 @@ export const rateLimits = pgTable('rate_limits', {
   lockedUntil: millis('locked_until'),
   updatedAt: millis('updated_at').notNull(),
 })
+
+/**
+ * The public revocation feed (see packages/store-sqlite/src/schema.ts). The trigger that fills
+ * it takes an advisory lock before the identity value is drawn, so `seq` order is commit order:
+ * a reader that sees seq n has seen everything below it, and a cursor never skips a row.
+ */
+export const revocationFeed = pgTable(
+  'revocation_feed',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sessionId: text('session_id').notNull(),
+    endedAt: millis('ended_at').notNull(),
+  },
+  (t) => [index('revocation_feed_ended_idx').on(t.endedAt)],
+)

@@ -7,6 +7,7 @@ import { withStoreErrors } from './sqlite-errors.js'
 import { withSessionLookupCache } from './session-lookup-cache.js'
 import { createRateLimitOps } from './rate-limits.js'
 import { createRefreshTokenOps } from './refresh-tokens.js'
+import { createRevocationEntryOps } from './revocation-entries.js'
 import { createSessionOps } from './sessions.js'
 import { createSigningKeyOps } from './signing-keys.js'
 import { createUserOps } from './users.js'
@@ -31,6 +32,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createRateLimitOps(db),
     ...createSigningKeyOps(db),
     ...createRefreshTokenOps(db),
+    ...createRevocationEntryOps(db),
     async ping() {
       db.get(sql`select 1`)
     },

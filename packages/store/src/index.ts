@@ -1,6 +1,6 @@
 export type * from './types.js'
 export { REVOCATION_REASONS } from './types.js'
-export type { Store, UserStore, SessionStore, AuditStore, SigningKeyStore, RefreshTokenStore, StoreLifecycle } from './store.js'
+export type { Store, UserStore, SessionStore, AuditStore, SigningKeyStore, RefreshTokenStore, RevocationFeedStore, StoreLifecycle } from './store.js'
 export { StoreError, STORE_ERROR_CODES, type StoreErrorCode } from './errors.js'
 export { AUDIT_GENESIS, auditHash, canonicalJson, chainAuditEvent, verifyAuditChain, type AuditChainResult } from './audit-chain.js'
 export { afterFailure, type RateLimitPolicy, type RateLimitState, type RateLimitStore } from './rate-limit.js'

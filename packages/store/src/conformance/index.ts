@@ -4,6 +4,7 @@ import type { Store } from '../store.js'
 import { newSession, newUser, T0 } from './fixtures.js'
 import { rateLimitConformance } from './rate-limits.js'
 import { refreshTokenConformance } from './refresh-tokens.js'
+import { revocationFeedConformance } from './revocation-feed.js'
 import { signingKeyConformance } from './signing-keys.js'
 
 export { newSession, newUser, T0 } from './fixtures.js'
@@ -217,6 +218,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describe('rate limits', () => rateLimitConformance(() => store))
     describe('signing keys', () => signingKeyConformance(() => store))
     describe('refresh tokens', () => refreshTokenConformance(() => store))
+    describe('revocation feed', () => revocationFeedConformance(() => store))
 
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined()
