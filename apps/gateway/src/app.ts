@@ -26,6 +26,9 @@ import { createMetrics, type Metrics } from './metrics/metrics.js'
 import { requestMetrics } from './middleware/request-metrics.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { webRoutes } from './routes/web.js'
+import { revocationRoutes } from './routes/revocations.js'
+import { createFeedHub, type FeedHub } from './revocations/feed-hub.js'
+import { createFeedReader } from './revocations/feed-reader.js'
 
 export interface AppDeps {
   config: GatewayConfig
@@ -37,6 +40,8 @@ export interface AppDeps {
   clientIp?: (c: Context<AppEnv>) => string
   /** Defaults to a registry of this gateway's own. */
   metrics?: Metrics
+  /** The revocation feed's stream: store poll period and heartbeat, ms. Defaults 250 and 10 000. */
+  revocationFeed?: { pollMs?: number; heartbeatMs?: number }
 }
 
 export interface Gateway {
@@ -45,6 +50,8 @@ export interface Gateway {
   /** `/api/<name>/*`; `close()` drops its kept-alive upstream connections. */
   proxy: Proxy
   metrics: Metrics
+  /** Wakes the revocation feed's open streams; `close()` ends them (shutdown). */
+  revocationHub: FeedHub
 }
 
 function socketAddress(config: GatewayConfig) {
@@ -80,6 +87,13 @@ export function createGateway(deps: AppDeps): Gateway {
     onUpstream: (upstream, ms, outcome) => metrics.upstreamDuration.observe({ upstream, outcome }, ms / 1000),
   })
 
+  const revocationHub = createFeedHub({
+    readHead: async () => (await store.listRevocations({ after: Number.MAX_SAFE_INTEGER, endedSince: 0, limit: 1 })).head,
+    pollMs: deps.revocationFeed?.pollMs ?? 250,
+    heartbeatMs: deps.revocationFeed?.heartbeatMs ?? 10_000,
+    onError: (error) => logger.warn({ err: error }, 'reading the revocation feed failed'),
+  })
+
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
   app.notFound(() => problemResponse('ERR_NOT_FOUND'))
@@ -101,6 +115,7 @@ export function createGateway(deps: AppDeps): Gateway {
   )
   app.route('/', healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }]))
   app.route('/', jwksRoutes(core.keys))
+  app.route('/', revocationRoutes(createFeedReader(store, clock, config.accessTtlS), revocationHub))
   app.use('*', crossSiteProtection(config.publicOrigin))
   app.use('/auth/*', sessionMiddleware(sessions))
   app.route('/auth', authRoutes({ store, sessions, hasher, audit, limiter: core.loginLimiter, users: core.users }))
@@ -112,5 +127,5 @@ export function createGateway(deps: AppDeps): Gateway {
   app.use('/api/*', sessionMiddleware(sessions))
   app.route('/api', proxy.app)
   if (config.webRoot !== undefined) app.route('/', webRoutes(config.webRoot))
-  return { app, core, proxy, metrics }
+  return { app, core, proxy, metrics, revocationHub }
 }

@@ -51,7 +51,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   logger.info({ url, database: config.database.kind, upstreams: config.upstreams.map((u) => u.name) }, 'gatehouse listening')
 
   const stopPrune = schedulePrune(
-    () => prune(store, clock, gateway.core.sessions),
+    () => prune(store, clock, gateway.core.sessions, config.accessTtlS),
     config.pruneEveryS,
     (error) => logger.error({ err: error }, 'prune failed'),
   )
@@ -59,6 +59,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let closing: Promise<void> | undefined
   const close = (graceMs = 10_000) => {
     closing ??= (async () => {
+      // Open revocation streams never finish by themselves: end them so in-flight requests can.
+      gateway.revocationHub.close()
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.closeAllConnections()

@@ -1,5 +1,6 @@
 import type { Store } from '@gatehouse/store'
 import type { Clock } from '../clock.js'
+import { REVOCATION_SKEW_S } from '../revocations/feed-reader.js'
 import type { SessionManager } from '../session/session-manager.js'
 
 /** Ended sessions stay readable (reason, time) this long before they are deleted. */
@@ -11,6 +12,7 @@ export interface PruneResult {
   deletedRateLimits: number
   deletedRefreshTokens: number
   deletedSigningKeys: number
+  deletedRevocations: number
 }
 
 /**
@@ -19,14 +21,21 @@ export interface PruneResult {
  * one older than that is refused as unknown rather than recognised as reuse) and signing keys
  * no longer published. The audit trail itself is never pruned.
  */
-export async function prune(store: Store, clock: Clock, sessions: Pick<SessionManager, 'expireDue'>): Promise<PruneResult> {
+export async function prune(
+  store: Store,
+  clock: Clock,
+  sessions: Pick<SessionManager, 'expireDue'>,
+  accessTtlS: number,
+): Promise<PruneResult> {
   const expired = await sessions.expireDue()
   const before = clock.now() - ENDED_SESSION_RETENTION_MS
   const deletedSessions = await store.deleteEndedSessions(before)
   const deletedRateLimits = await store.deleteStaleRateLimits(before)
   const deletedRefreshTokens = await store.deleteConsumedRefreshTokens(before)
   const deletedSigningKeys = await store.deleteUnpublishedSigningKeys(before)
-  return { expired, deletedSessions, deletedRateLimits, deletedRefreshTokens, deletedSigningKeys }
+  // Feed entries leave once no token of their session can verify any more.
+  const deletedRevocations = await store.deleteRevocations(clock.now() - (accessTtlS + REVOCATION_SKEW_S) * 1000)
+  return { expired, deletedSessions, deletedRateLimits, deletedRefreshTokens, deletedSigningKeys, deletedRevocations }
 }
 
 /** Runs `prune` every `everyS` seconds inside the gateway; failures are logged, never thrown. */
