@@ -24,6 +24,22 @@ interface CommonVerifierOptions {
   jwksCooldownSeconds?: number
   /** Abort a JWKS fetch after this long. Default 5. */
   jwksTimeoutSeconds?: number
+  /**
+   * Follow the gateway's revocation feed and refuse tokens of revoked sessions
+   * (ERR_TOKEN_REVOKED), with no network call on the verify path.
+   */
+  revocations?: RevocationOptions
+}
+
+export interface RevocationOptions {
+  /** The gateway's `/.well-known/gatehouse/revocations`. */
+  url: string | URL
+  /** Without word from the feed for longer than this, the copy is stale. Default 30. */
+  maxStalenessS?: number
+  /** While stale: 'refuse' every token (ERR_REVOCATIONS_STALE, the default) or 'accept' them. */
+  onStale?: 'refuse' | 'accept'
+  /** Between two JSON polls while the event stream cannot be had. Default 1. */
+  pollIntervalS?: number
 }
 
 export type VerifierOptions = CommonVerifierOptions &
@@ -51,6 +67,15 @@ export interface ResolvedVerifierOptions {
   maxTokenLength: number
   now: () => Date
   keySource: KeySourceOptions
+  revocations: ResolvedRevocationOptions | undefined
+}
+
+export interface ResolvedRevocationOptions {
+  url: URL
+  fetch: typeof fetch
+  maxStalenessMs: number
+  onStale: 'refuse' | 'accept'
+  pollIntervalMs: number
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -66,7 +91,10 @@ const KNOWN_OPTIONS = new Set([
   'jwksCacheMaxAgeSeconds',
   'jwksCooldownSeconds',
   'jwksTimeoutSeconds',
+  'revocations',
 ])
+
+const REVOCATION_OPTIONS = new Set(['url', 'maxStalenessS', 'onStale', 'pollIntervalS'])
 
 const MAX_CLOCK_TOLERANCE_SECONDS = 60
 
@@ -103,16 +131,33 @@ function resolveAlgorithms(value: unknown): ReadonlySet<GatehouseAlgorithm> {
   return new Set(value as GatehouseAlgorithm[])
 }
 
-function resolveJwksUrl(value: unknown): URL {
-  if (typeof value !== 'string' && !(value instanceof URL)) fail('jwksUrl must be a string or URL')
+function resolveHttpUrl(value: unknown, name: string): URL {
+  if (typeof value !== 'string' && !(value instanceof URL)) fail(`${name} must be a string or URL`)
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    fail('jwksUrl must be an absolute URL')
+    fail(`${name} must be an absolute URL`)
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('jwksUrl must be http: or https:')
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must be http: or https:`)
   return url
+}
+
+function resolveRevocations(value: unknown, fetchImpl: typeof fetch | undefined): ResolvedRevocationOptions | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null) fail('revocations must be an object { url, … }')
+  for (const name of Object.keys(value)) if (!REVOCATION_OPTIONS.has(name)) fail(`unknown option "revocations.${name}"`)
+  const raw = value as Record<string, unknown>
+  if (typeof fetchImpl !== 'function') fail('no global fetch available; pass options.fetch')
+  const onStale = raw.onStale ?? 'refuse'
+  if (onStale !== 'refuse' && onStale !== 'accept') fail('revocations.onStale must be "refuse" or "accept"')
+  return {
+    url: resolveHttpUrl(raw.url, 'revocations.url'),
+    fetch: fetchImpl,
+    maxStalenessMs: seconds(raw.maxStalenessS, 'revocations.maxStalenessS', 30, 0, 86_400, true) * 1000,
+    onStale,
+    pollIntervalMs: seconds(raw.pollIntervalS, 'revocations.pollIntervalS', 1, 0.05, 3600) * 1000,
+  }
 }
 
 function resolveStaticJwks(value: unknown): readonly JWK[] {
@@ -167,7 +212,7 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
   const keySource: KeySourceOptions = hasUrl
     ? {
         kind: 'remote',
-        url: resolveJwksUrl(raw.jwksUrl),
+        url: resolveHttpUrl(raw.jwksUrl, 'jwksUrl'),
         fetch: fetchImpl,
         cacheMaxAgeMs: cacheMaxAgeSeconds * 1000,
         cooldownMs: cooldownSeconds * 1000,
@@ -183,5 +228,6 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     maxTokenLength,
     now: checkedClock(raw.now as (() => Date) | undefined),
     keySource,
+    revocations: resolveRevocations(raw.revocations, fetchImpl),
   }
 }
