@@ -10,6 +10,7 @@ import { createLogger } from './logging/logger.js'
 import { openStore } from './open-store.js'
 import { prune, schedulePrune } from './maintenance/prune.js'
 import { createRequestListener } from './http/request-listener.js'
+import { ConfigError } from './errors.js'
 
 export interface RunningGateway {
   url: string
@@ -34,6 +35,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Before listening: the first key is made, and a wrong GATEHOUSE_MASTER_KEY stops the start here.
   try {
     const key = await gateway.core.keys.init()
+    if (config.tokenFormat === 'paseto' && (await gateway.core.keys.signingKey()).alg !== 'EdDSA') {
+      throw new ConfigError('GATEHOUSE_TOKEN_FORMAT', 'paseto (v4.public) signs with Ed25519, but the key ring still signs with another algorithm; start again once the Ed25519 key is active (40 s after it was made), or run `gatehouse keys rotate --emergency`')
+    }
     logger.info({ kid: key.kid, alg: key.alg, created: key.created, rotated: key.rotated }, 'signing key ready')
   } catch (error) {
     await store.close()

@@ -8,6 +8,11 @@ interface CommonVerifierOptions {
   issuer: string
   /** This service's name; `aud` must equal it or, as an array, contain it. */
   audience: string
+  /**
+   * 'jwt' (default): RFC 9068 JWTs. 'paseto': PASETO v4.public tokens only (GATEHOUSE_TOKEN_FORMAT=paseto),
+   * verified with the same published Ed25519 keys and claim rules; needs the `paseto` package installed.
+   */
+  format?: 'jwt' | 'paseto'
   /** Subset of the algorithms the gateway signs with. Default: all of them. */
   algorithms?: readonly GatehouseAlgorithm[]
   /** Allowed clock skew for exp / nbf / iat, in seconds. Default 5, at most 60. */
@@ -60,6 +65,7 @@ export type KeySourceOptions =
   | { kind: 'local'; keys: readonly JWK[] }
 
 export interface ResolvedVerifierOptions {
+  format: 'jwt' | 'paseto'
   issuer: string
   audience: string
   algorithms: ReadonlySet<GatehouseAlgorithm>
@@ -92,6 +98,7 @@ const KNOWN_OPTIONS = new Set([
   'jwksCooldownSeconds',
   'jwksTimeoutSeconds',
   'revocations',
+  'format',
 ])
 
 const REVOCATION_OPTIONS = new Set(['url', 'maxStalenessS', 'onStale', 'pollIntervalS'])
@@ -220,10 +227,16 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
       }
     : { kind: 'local', keys: resolveStaticJwks(raw.jwks) }
 
+  const format = raw.format ?? 'jwt'
+  if (format !== 'jwt' && format !== 'paseto') fail('format must be "jwt" or "paseto"')
+  const algorithms = resolveAlgorithms(raw.algorithms)
+  if (format === 'paseto' && !algorithms.has('EdDSA')) fail('format "paseto" verifies Ed25519 (v4.public): algorithms must include EdDSA')
+
   return {
+    format,
     issuer: nonEmptyString(raw.issuer, 'issuer'),
     audience: nonEmptyString(raw.audience, 'audience'),
-    algorithms: resolveAlgorithms(raw.algorithms),
+    algorithms,
     clockToleranceSeconds: seconds(raw.clockToleranceSeconds, 'clockToleranceSeconds', 5, 0, MAX_CLOCK_TOLERANCE_SECONDS),
     maxTokenLength,
     now: checkedClock(raw.now as (() => Date) | undefined),

@@ -5,6 +5,7 @@ import { GatehouseTokenError, TOKEN_ERROR_CODES } from './errors.js'
 import { checkHeader } from './header-checks.js'
 import { createLocalKeyResolver, type KeyResolver } from './jwks.js'
 import { resolveVerifierOptions, type GatehouseAlgorithm, type VerifierOptions } from './options.js'
+import { createPasetoVerify } from './paseto.js'
 import { createRemoteKeyResolver } from './remote-jwks.js'
 import { RevocationFollower, type RevocationStatus } from './revocation-follower.js'
 
@@ -49,7 +50,14 @@ export function createVerifier(options: VerifierOptions): GatehouseVerifier {
       ? createRemoteKeyResolver(config.keySource, config.now)
       : createLocalKeyResolver(config.keySource.keys)
 
+  const verifyPaseto = config.format === 'paseto' ? createPasetoVerify(config, keys) : undefined
+
   async function verify(token: string): Promise<GatehouseClaims> {
+    if (verifyPaseto !== undefined) {
+      const claims = await verifyPaseto(token)
+      checkRevocation(claims.sid, config.now().getTime() / 1000)
+      return claims
+    }
     // Cheap, local refusals first: only a token that passes them may cost a key lookup or a JWKS fetch.
     const parts = splitCompact(token, config.maxTokenLength)
     const { alg, kid } = checkHeader(decodeJsonObject(parts.header, 'header'), config.algorithms)
