@@ -42,7 +42,7 @@ export const METHOD = [
   'GATEHOUSE_ROTATE_EVERY is 86400 s for the bench, so no cookie is rotated (no Set-Cookie to follow) during a run.',
   'Session validation: GET /auth/session over the same cookies against the gateway (only the logged-in sessions in its store) and a second gateway on a copy of that store plus filler sessions inserted straight into SQLite in one transaction, alternating round by round.',
   'Memory: a fresh gateway child; RSS and heap read over IPC after two global.gc() passes, before and after every one of the sessions answered GET /auth/session once (cookies sealed by the bench as the gateway seals them).',
-  'Token formats: the SQLite gateway alternated, round by round, with 4 revocation-feed event streams open to it (what following services hold; its one store poll per 250 ms runs only then) and without, and a second gateway with GATEHOUSE_TOKEN_FORMAT=paseto on a copy of its store (every cookie used once first).',
+  'Token formats: the SQLite gateway alternated, round by round, with 4 revocation-feed event streams open to it (what following services hold; its one store poll per 250 ms runs only then) and without; and two fresh gateways on copies of its store, one with GATEHOUSE_TOKEN_FORMAT=paseto, one with the JWT default, started and warmed up alike (every cookie once, then the warm-up), PASETO compared with that one.',
   'Mass revocation: one UPDATE revokes that many live sessions of the large store (the feed trigger writes an entry per session); then the feed is read as JSON pages from cursor 0 (sizes as sent, and gzip-compressed as the gateway sends them to clients that accept gzip), and a fresh @gatehouse/verify follower is timed from createVerifier until it holds every entry.',
   'Verify cost: in the bench process, verify() of an Ed25519 JWT by a verifier with no feed, by one following the mass-revocation feed (its entries in memory), and of a PASETO v4.public token with the same key; awaited one after another for 1 s each.',
   'Streams: the gateway child samples its RSS every 100 ms while the bytes (generated on the fly at both ends) pass through /api/bench/.',
@@ -155,14 +155,17 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
 
     log('the hot path with revocation-feed streams open, and with GATEHOUSE_TOKEN_FORMAT=paseto on a copy of the store')
     const tokenFormats = await phase('tokenFormats', async () => {
-      const dir = tempDir()
-      const env = { ...gatewayEnv(dir, upstream.url), GATEHOUSE_TOKEN_FORMAT: 'paseto' }
-      copyDatabase(config, configOf(env, dir))
-      const paseto = await child({ role: 'gateway', env, dir })
+      const copy = async (format: 'jwt' | 'paseto') => {
+        const dir = tempDir()
+        const env = { ...gatewayEnv(dir, upstream.url), GATEHOUSE_TOKEN_FORMAT: format }
+        copyDatabase(config, configOf(env, dir))
+        return child({ role: 'gateway', env, dir })
+      }
+      const fresh = { jwt: await copy('jwt'), paseto: await copy('paseto') }
       try {
-        return await measureFeedAndPaseto(gateway, paseto, cookies, s, log)
+        return await measureFeedAndPaseto(gateway, fresh, cookies, s, log)
       } finally {
-        await paseto.stop()
+        await Promise.all([fresh.jwt.stop(), fresh.paseto.stop()])
       }
     })
 

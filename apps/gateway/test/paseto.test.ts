@@ -39,6 +39,14 @@ describe('GATEHOUSE_TOKEN_FORMAT=paseto', () => {
     await expect(jwtVerifier.verify(token)).rejects.toMatchObject({ code: 'ERR_TOKEN_MALFORMED' })
   })
 
+  it('reuses a minted PASETO from the token cache like a JWT (no signature per request)', async () => {
+    const cookie = await gw.login('carol')
+    await fetch(`${gw.url}/api/orders/orders`, { headers: { cookie } })
+    await fetch(`${gw.url}/api/orders/orders`, { headers: { cookie } })
+    const [first, second] = upstream.seen.slice(-2).map((r) => r.headers.authorization)
+    expect(first).toBe(second)
+  })
+
   it('after a key rotation, tokens carry the new kid and still verify', async () => {
     const cookie = await gw.login('bob')
     await gw.gateway.core.keys.rotate({ emergency: true })

@@ -85,6 +85,11 @@ export class RevocationFollower {
     return exp !== undefined && nowS <= exp + this.#o.toleranceMs / 1000
   }
 
+  /** status().stale without building the status: this runs on every verify. */
+  isStale(): boolean {
+    return this.#nowMs() - (this.#confirmedAt ?? this.#startedAt) > this.#o.maxStalenessMs
+  }
+
   status(): RevocationStatus {
     const stalenessMs = Math.max(0, this.#nowMs() - (this.#confirmedAt ?? this.#startedAt))
     return {

@@ -91,7 +91,7 @@ export function createVerifier(options: VerifierOptions): GatehouseVerifier {
     if (follower === undefined) return
     // A revocation we know of is refused whatever the feed's state.
     if (follower.isRevoked(sid, now)) throw new GatehouseTokenError(TOKEN_ERROR_CODES.tokenRevoked, 'the session of this token was revoked')
-    if (refuseWhenStale && follower.status().stale) {
+    if (refuseWhenStale && follower.isStale()) {
       throw new GatehouseTokenError(TOKEN_ERROR_CODES.revocationsStale, 'the revocation feed has not been heard from for too long')
     }
   }
