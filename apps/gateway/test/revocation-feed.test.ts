@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { runCli } from '../src/cli/run.js'
 import { prune } from '../src/maintenance/prune.js'
 import { createFeedReader } from '../src/revocations/feed-reader.js'
+import { revocationRoutes } from '../src/routes/revocations.js'
 import { cliIo, cookiePair, makeGateway, PASSWORD, type TestGateway } from './helpers.js'
 import { readSse } from './sse.js'
 
@@ -174,6 +175,30 @@ describe('the revocation feed as a server-sent event stream', () => {
     } finally {
       await stream.cancel()
     }
+  })
+
+  it('a stream stays quiet after a prune emptied the feed below the head it had seen (no busy loop)', async () => {
+    const gw = await makeGateway()
+    await gw.createUser('alice')
+    await gw.request('/auth/logout', { method: 'POST', cookie: await gw.login('alice') })
+    const first = readSse((await gw.request(FEED, { headers: { accept: 'text/event-stream' } })).body!)
+    await first.next()
+    // The hub has seen seq 1; then every entry expires and is pruned: the store's head is 0 again.
+    await new Promise((r) => setTimeout(r, 400))
+    gw.clock.advance(400_000)
+    await prune(gw.store, gw.clock, gw.core.sessions, gw.config.accessTtlS)
+    let reads = 0
+    const reader = createFeedReader(gw.store, gw.clock, gw.config.accessTtlS)
+    const counted = revocationRoutes((after, limit) => {
+      reads += 1
+      return reader(after, limit)
+    }, gw.revocationHub)
+    const second = readSse((await counted.request(FEED, { headers: { accept: 'text/event-stream' } })).body!)
+    expect(JSON.parse((await second.next()).data)).toEqual({ entries: [], more: false })
+    await new Promise((r) => setTimeout(r, 600))
+    expect(reads).toBeLessThan(5)
+    await first.cancel()
+    await second.cancel()
   })
 
   it('ends every open stream when the gateway shuts down', async () => {

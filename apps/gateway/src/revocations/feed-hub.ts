@@ -4,6 +4,8 @@ export type HubSignal = 'changed' | 'heartbeat' | 'failed' | 'closed'
 export interface FeedHub {
   /** The highest cursor the hub has seen committed (0 before its first look). */
   readonly head: number
+  /** Counts the changes the hub has seen: a stream that read at an older version reads again. */
+  readonly version: number
   /** Resolves at the next signal; the hub runs only while someone waits or is subscribed. */
   next(): Promise<HubSignal>
   subscribe(): () => void
@@ -28,6 +30,7 @@ export interface FeedHubOptions {
  */
 export function createFeedHub(options: FeedHubOptions): FeedHub {
   let head = 0
+  let version = 0
   let subscribers = 0
   let closed = false
   let timer: NodeJS.Timeout | null = null
@@ -52,6 +55,7 @@ export function createFeedHub(options: FeedHubOptions): FeedHub {
       const latest = await options.readHead()
       if (latest > head) {
         head = latest
+        version += 1
         signal('changed')
       } else if (Date.now() - lastBeat >= options.heartbeatMs) {
         lastBeat = Date.now()
@@ -71,6 +75,9 @@ export function createFeedHub(options: FeedHubOptions): FeedHub {
   return {
     get head() {
       return head
+    },
+    get version() {
+      return version
     },
     next: () => (closed ? Promise.resolve('closed') : pending),
     subscribe() {

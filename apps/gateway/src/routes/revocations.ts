@@ -35,6 +35,7 @@ export function revocationRoutes(read: FeedReader, hub: FeedHub) {
   const app = new Hono<AppEnv>()
   app.get(REVOCATIONS_PATH, compress({ threshold: 4096 }), async (c) => {
     let cursor = cursorOf(c)
+    const versionAtRead = hub.version
     // Read before answering: a store that cannot answer is a 503, not a stream that says nothing.
     let page = await read(cursor).catch((error: unknown) => {
       if (!(error instanceof StoreError)) throw error
@@ -53,6 +54,8 @@ export function revocationRoutes(read: FeedReader, hub: FeedHub) {
         open = false
         stopWaiting()
       })
+      // The hub's version when this stream last read: a change seen since means read again.
+      let readAt = versionAtRead
       try {
         await stream.write(`retry: ${RETRY_MS}\n\n`)
         // Catch up page by page; the last (possibly empty) page tells the client it is current.
@@ -63,13 +66,14 @@ export function revocationRoutes(read: FeedReader, hub: FeedHub) {
           page = await read(cursor)
         }
         while (open) {
-          // Caught up before the hub noticed a change: read at once instead of waiting for the next.
-          const signal = hub.head > cursor ? 'changed' : await Promise.race([hub.next(), aborted])
+          // A change the hub saw while this stream was busy writing: read at once, do not wait.
+          const signal = hub.version !== readAt ? 'changed' : await Promise.race([hub.next(), aborted])
           if (signal === 'aborted' || signal === 'closed' || signal === 'failed') break
           if (signal === 'heartbeat') {
             await stream.write(': alive\n\n')
             continue
           }
+          readAt = hub.version
           do {
             page = await read(cursor)
             if (page.entries.length > 0 || page.cursor !== String(cursor)) await sendPage(stream, page)
