@@ -18,6 +18,8 @@ const verifier = createVerifier({
   revocations: { url: new URL('/.well-known/gatehouse/revocations', gateway) },
 })
 const app = new Hono()
+// Mounted below, the service app's own notFound is not reached: answer the same problem here.
+app.notFound((c) => c.body(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, code: 'ERR_NOT_FOUND' }), 404, { 'content-type': 'application/problem+json' }))
 // The service's own health: unhealthy while its copy of the revocation feed is stale.
 app.get('/healthz', (c) => {
   const feed = verifier.revocations!.status()
