@@ -2,6 +2,8 @@ import type { LoadResult } from './load.js'
 import type { Machine } from './machine.js'
 import type { ProfileDelta, ProfileEntry } from './profile-summary.js'
 import type { Settings } from './settings.js'
+import type { MassRevocationResults, VerifyCostResults } from './phases/mass-revocation.js'
+import type { FeedAndPasetoResults } from './phases/token-formats.js'
 
 export type HotPathRound = LoadResult & {
   cpuUsPerRequest: number
@@ -165,5 +167,11 @@ export interface BenchResults {
   memory: MemoryResults
   stream: StreamResults
   forwardAuth: ForwardAuthResults
+  /** Hot path with revocation-feed streams open, and with PASETO, beside the JWT default. */
+  tokenFormats: FeedAndPasetoResults
+  /** A mass revocation: the feed's size and how long a follower takes to catch up. */
+  massRevocation: MassRevocationResults
+  /** A service's cost per verify(): JWT, JWT following the feed, PASETO. */
+  verifyCost: VerifyCostResults
   profile?: ProfileResults
 }

@@ -14,6 +14,8 @@ import { measureMemory } from './phases/memory.js'
 import { measureValidation } from './phases/session-validation.js'
 import { measureStreams } from './phases/stream.js'
 import { profileHotPath } from './phases/profile.js'
+import { measureMassRevocation, measureVerifyCost } from './phases/mass-revocation.js'
+import { measureFeedAndPaseto } from './phases/token-formats.js'
 import { startPostgres, type BenchPostgres } from './postgres.js'
 import type { BenchResults, PostgresInfo, ProfileResults } from './results.js'
 import { benchPasswordHash, configOf, copyUsersAndSessions, copyDatabase, dbPath, gatewayEnv, insertFillerSessions, insertSessionsWithCookies, seedUsers } from './seed.js'
@@ -42,6 +44,9 @@ export const METHOD = [
   'Session validation: GET /auth/session over the same cookies against the gateway (only the logged-in sessions in its store) and a second gateway on a copy of that store plus filler sessions inserted straight into SQLite in one transaction, alternating round by round.',
   'Memory: a fresh gateway child; RSS and heap read over IPC after two global.gc() passes, before and after every one of the sessions answered GET /auth/session once (cookies sealed by the bench as the gateway seals them).',
   'Forward auth: two nginx processes (Debian\'s, 1 worker each, keepalive to their upstreams, the config of the README\'s example) on the same upstream: one alone, one with the gateway as its auth_request; beside them the gateway proxying itself, GET /auth/forward straight at the gateway (X-Original-URI = the hot path\'s request) and GET /auth/session, over the hot path\'s cookies, rounds rotating the order. CPU is the gateway process\'s per answered request. Skipped, with the reason, when /usr/sbin/nginx is missing.',
+  'Token formats: the SQLite gateway alternated, round by round, with 4 revocation-feed event streams open to it (what following services hold; its one store poll per 250 ms runs only then) and without; and two fresh gateways on copies of its store, one with GATEHOUSE_TOKEN_FORMAT=paseto, one with the JWT default, started and warmed up alike (every cookie once, then the warm-up), PASETO compared with that one.',
+  'Mass revocation: one UPDATE revokes that many live sessions of the large store (the feed trigger writes an entry per session); then the feed is read as JSON pages from cursor 0 (sizes as sent, and gzip-compressed as the gateway sends them to clients that accept gzip), and a fresh @gatehouse/verify follower is timed from createVerifier until it holds every entry.',
+  'Verify cost: in the bench process, verify() of an Ed25519 JWT by a verifier with no feed, by one following the mass-revocation feed (its entries in memory), and of a PASETO v4.public token with the same key; awaited one after another for 1 s each.',
   'Streams: the gateway child samples its RSS every 100 ms while the bytes (generated on the fly at both ends) pass through /api/bench/.',
 ]
 
@@ -153,6 +158,21 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
     log(`forward authentication: nginx alone, nginx + auth_request, the gateway proxying; /auth/forward vs /auth/session`)
     const forwardAuth = await phase('forwardAuth', () => measureForwardAuth(gateway, upstream.url, cookies, s, log))
     if (forwardAuth.skipReason !== undefined) log(`no forward-auth rows: ${forwardAuth.skipReason}`)
+    log('the hot path with revocation-feed streams open, and with GATEHOUSE_TOKEN_FORMAT=paseto on a copy of the store')
+    const tokenFormats = await phase('tokenFormats', async () => {
+      const copy = async (format: 'jwt' | 'paseto') => {
+        const dir = tempDir()
+        const env = { ...gatewayEnv(dir, upstream.url), GATEHOUSE_TOKEN_FORMAT: format }
+        copyDatabase(config, configOf(env, dir))
+        return child({ role: 'gateway', env, dir })
+      }
+      const fresh = { jwt: await copy('jwt'), paseto: await copy('paseto') }
+      try {
+        return await measureFeedAndPaseto(gateway, fresh, cookies, s, log)
+      } finally {
+        await Promise.all([fresh.jwt.stop(), fresh.paseto.stop()])
+      }
+    })
 
     const largeDir = tempDir()
     const largeEnv = gatewayEnv(largeDir, upstream.url)
@@ -174,6 +194,10 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
         log,
       ),
     )
+    log(`mass revocation: ${s.massRevocations} sessions of the large store revoked at once, then the feed read and followed`)
+    const massRevocation = await phase('massRevocation', () => measureMassRevocation(largeConfig, largeGateway.url, s.massRevocations))
+    log('verify() cost in a service: JWT, JWT following that feed, PASETO')
+    const verifyCost = await phase('verifyCost', () => measureVerifyCost(`${largeGateway.url}/.well-known/gatehouse/revocations`, massRevocation.sessions))
     await largeGateway.stop()
 
     log(`streaming ${s.streamBytes} bytes down and up through the gateway`)
@@ -209,6 +233,9 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
       memory,
       stream,
       forwardAuth,
+      tokenFormats,
+      massRevocation,
+      verifyCost,
       ...(profile === undefined ? {} : { profile }),
     }
   } finally {

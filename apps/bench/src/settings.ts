@@ -23,6 +23,8 @@ export interface Settings {
   memorySessions: number
   streamBytes: number
   profileS: number
+  /** Sessions revoked at once for the revocation feed's size and catch-up time (from the large store). */
+  massRevocations: number
 }
 
 export const FULL: Settings = {
@@ -42,6 +44,7 @@ export const FULL: Settings = {
   memorySessions: 100_000,
   streamBytes: 1024 ** 3,
   profileS: 5,
+  massRevocations: 100_000,
 }
 
 export const QUICK: Settings = {
@@ -58,4 +61,5 @@ export const QUICK: Settings = {
   memorySessions: 2_000,
   streamBytes: 50 * 1024 ** 2,
   profileS: 1,
+  massRevocations: 5_000,
 }

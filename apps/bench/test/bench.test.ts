@@ -76,6 +76,22 @@ describe('pnpm bench --quick', () => {
         'profile.bare.busyUsPerRequest',
         'profile.deltaModules.0.deltaUs',
         'profile.deltaFunctions.0.gatewayUs',
+        'tokenFormats.jwt.rps',
+        'tokenFormats.jwtWithFeed.rps',
+        'tokenFormats.paseto.rps',
+        'tokenFormats.feedToNoFeed.rps',
+        'tokenFormats.feedToNoFeed.cpu',
+        'tokenFormats.pasetoToJwt.rps',
+        'tokenFormats.pasetoToJwt.cpu',
+        'massRevocation.sessions',
+        'massRevocation.revokeSeconds',
+        'massRevocation.json.bytes',
+        'massRevocation.json.gzipBytes',
+        'massRevocation.json.seconds',
+        'massRevocation.streamCatchUpSeconds',
+        'verifyCost.jwtPerSecond',
+        'verifyCost.jwtWithFeedPerSecond',
+        'verifyCost.pasetoPerSecond',
       ]),
     ).toEqual([])
     // The Postgres row: numbers, or (only outside CI) the reason there is none.
@@ -125,6 +141,9 @@ describe('pnpm bench --quick', () => {
     expect(r.machine.node).toBe(process.version)
     expect(typeof r.hotPath.goal.met).toBe('boolean')
     expect(r.settings.mode).toBe('quick')
+    // Every revoked session reached the feed, and a follower held them all.
+    expect((results as { massRevocation: { sessions: number } }).massRevocation.sessions).toBe(5_000)
+    expect((results as { verifyCost: { revokedInMemory: number } }).verifyCost.revokedInMemory).toBe(5_000)
     expect(r.sessionValidation.large.sessionsInStore).toBeGreaterThan(r.sessionValidation.small.sessionsInStore)
     expect(existsSync(join(dir, 'profiles', 'gateway.cpuprofile'))).toBe(true)
     expect(existsSync(join(dir, 'profiles', 'bare.cpuprofile'))).toBe(true)

@@ -33,6 +33,9 @@ import { openApiRoutes } from './routes/openapi.js'
 import { createOidc, type Oidc } from './oidc/index.js'
 import { createIdentityAdmin } from './oidc/identity-admin.js'
 import { adminIdentityRoutes } from './routes/admin-identities.js'
+import { revocationRoutes } from './routes/revocations.js'
+import { createFeedHub, type FeedHub } from './revocations/feed-hub.js'
+import { createFeedReader } from './revocations/feed-reader.js'
 
 export interface AppDeps {
   config: GatewayConfig
@@ -48,6 +51,8 @@ export interface AppDeps {
   apiReference?: boolean
   /** For requests to identity providers; defaults to the global fetch. */
   fetch?: typeof fetch
+  /** The revocation feed's stream: store poll period and heartbeat, ms. Defaults 250 and 10 000. */
+  revocationFeed?: { pollMs?: number; heartbeatMs?: number }
 }
 
 export interface Gateway {
@@ -58,6 +63,8 @@ export interface Gateway {
   /** `/api/<name>/*`; `close()` drops its kept-alive upstream connections. */
   proxy: Proxy
   metrics: Metrics
+  /** Wakes the revocation feed's open streams; `close()` ends them (shutdown). */
+  revocationHub: FeedHub
   /** Identity providers (OpenID Connect); `oidc.providers.start()` discovers them. */
   oidc: Oidc
 }
@@ -98,6 +105,13 @@ export function createGateway(deps: AppDeps): Gateway {
     onUpstream: (upstream, ms, outcome) => metrics.upstreamDuration.observe({ upstream, outcome }, ms / 1000),
   })
 
+  const revocationHub = createFeedHub({
+    readHead: async () => (await store.listRevocations({ after: Number.MAX_SAFE_INTEGER, endedSince: 0, limit: 1 })).head,
+    pollMs: deps.revocationFeed?.pollMs ?? 250,
+    heartbeatMs: deps.revocationFeed?.heartbeatMs ?? 10_000,
+    onError: (error) => logger.warn({ err: error }, 'reading the revocation feed failed'),
+  })
+
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
   app.notFound(() => problemResponse('ERR_NOT_FOUND'))
@@ -133,6 +147,7 @@ export function createGateway(deps: AppDeps): Gateway {
       fromTrustedProxy: (c) => isTrustedPeer(socketPeer(c), config.trustedProxies),
     }),
   )
+  app.route('/', revocationRoutes(createFeedReader(store, clock, config.accessTtlS), revocationHub))
   app.use('/auth/*', sessionMiddleware(sessions))
   app.route('/auth', cookieFactsRoutes(sessions.cookie))
   // An IdP-only deployment: no password login at all.
@@ -166,5 +181,5 @@ export function createGateway(deps: AppDeps): Gateway {
   ops.notFound(() => problemResponse('ERR_NOT_FOUND'))
   ops.route('/', metricsApp)
   ops.route('/', healthApp)
-  return { app, ops, core, proxy, metrics, oidc }
+  return { app, ops, core, proxy, metrics, oidc, revocationHub }
 }

@@ -43,6 +43,7 @@ export function createCore({ config, store, clock, hasher, onAudit, onBackground
     clock,
     issuer: config.publicOrigin,
     accessTtlS: config.accessTtlS,
+    format: config.tokenFormat,
     audit,
     // A replayed refresh token ends its session the way every revocation does (audit, caches).
     revokeSession: async ({ sessionId, userId }) => {

@@ -10,6 +10,7 @@ import { createLogger } from './logging/logger.js'
 import { openStore } from './open-store.js'
 import { prune, schedulePrune } from './maintenance/prune.js'
 import { createRequestListener } from './http/request-listener.js'
+import { ConfigError } from './errors.js'
 
 export interface RunningGateway {
   url: string
@@ -68,6 +69,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Before listening: the first key is made, and a wrong GATEHOUSE_MASTER_KEY stops the start here.
   try {
     const key = await gateway.core.keys.init()
+    if (config.tokenFormat === 'paseto' && (await gateway.core.keys.signingKey()).alg !== 'EdDSA') {
+      throw new ConfigError('GATEHOUSE_TOKEN_FORMAT', 'paseto (v4.public) signs with Ed25519, but the key ring still signs with another algorithm; start again once the Ed25519 key is active (40 s after it was made), or run `gatehouse keys rotate --emergency`')
+    }
     logger.info({ kid: key.kid, alg: key.alg, created: key.created, rotated: key.rotated }, 'signing key ready')
   } catch (error) {
     await store.close()
@@ -99,7 +103,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   logger.info({ url, ops: ops?.url, database: config.database.kind, upstreams: config.upstreams.map((u) => u.name) }, 'gatehouse listening')
 
   const stopPrune = schedulePrune(
-    () => prune(store, clock, gateway.core.sessions),
+    () => prune(store, clock, gateway.core.sessions, config.accessTtlS),
     config.pruneEveryS,
     (error) => logger.error({ err: error }, 'prune failed'),
   )
@@ -107,6 +111,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let closing: Promise<void> | undefined
   const close = (graceMs = 10_000) => {
     closing ??= (async () => {
+      // Open revocation streams never finish by themselves: end them so in-flight requests can.
+      gateway.revocationHub.close()
       await Promise.all([closeServer(server, graceMs), ops === undefined ? undefined : closeServer(ops.server, graceMs)])
       stopPrune()
       gateway.oidc.providers.stop()

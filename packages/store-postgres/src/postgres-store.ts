@@ -7,6 +7,7 @@ import { withStoreErrors } from './pg-errors.js'
 import { createRateLimitOps } from './rate-limits.js'
 import { createOidcOps } from './oidc.js'
 import { createRefreshTokenOps } from './refresh-tokens.js'
+import { createRevocationEntryOps } from './revocation-entries.js'
 import { createRevocationFeed, type PostgresRevocationFeed } from './revocation-feed.js'
 import * as schema from './schema.js'
 import { createSessionOps } from './sessions.js'
@@ -60,6 +61,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...createSigningKeyOps(db),
     ...createRefreshTokenOps(db),
     ...createOidcOps(db),
+    ...createRevocationEntryOps(db),
     async ping() {
       await pool.query('select 1')
     },

@@ -186,3 +186,18 @@ export const logoutTokenIds = pgTable(
   },
   (t) => [index('logout_token_ids_expires_idx').on(t.expiresAt)],
 )
+
+/**
+ * The public revocation feed (see packages/store-sqlite/src/schema.ts). The trigger that fills
+ * it takes an advisory lock before the identity value is drawn, so `seq` order is commit order:
+ * a reader that sees seq n has seen everything below it, and a cursor never skips a row.
+ */
+export const revocationFeed = pgTable(
+  'revocation_feed',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sessionId: text('session_id').notNull(),
+    endedAt: millis('ended_at').notNull(),
+  },
+  (t) => [index('revocation_feed_ended_idx').on(t.endedAt)],
+)

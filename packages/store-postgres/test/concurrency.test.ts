@@ -46,6 +46,42 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     expect(results.filter((r) => r !== null)).toHaveLength(1)
   })
 
+  it('revocation feed: a reader following the cursor while two gateways revoke misses no entry', async () => {
+    // Sessions of one big user (revoked in one long statement) and of many small ones (one row
+    // each): with a plain sequence, short transactions would commit higher seqs before the long
+    // one's lower seqs became visible, and a cursor past them would skip those for good.
+    const big = await a.createUser(newUser())
+    const bigSessions = Array.from({ length: 300 }, () => newSession(big.id))
+    for (const x of bigSessions) await a.createSession(x)
+    const small = await Promise.all(Array.from({ length: 60 }, () => a.createUser(newUser())))
+    const smallSessions = small.map((u) => newSession(u.id))
+    for (const x of smallSessions) await a.createSession(x)
+
+    const seen = new Set<string>()
+    let cursor = 0
+    let writing = true
+    const reader = (async () => {
+      for (;;) {
+        const done = !writing
+        const { entries, head } = await b.listRevocations({ after: cursor, endedSince: 0, limit: 50 })
+        for (const e of entries) {
+          expect(e.seq).toBeGreaterThan(cursor)
+          seen.add(e.sessionId)
+          cursor = e.seq
+        }
+        if (entries.length < 50) cursor = Math.max(cursor, head)
+        if (done && entries.length < 50) return
+      }
+    })()
+    await Promise.all([
+      a.revokeUserSessions(big.id, 'suspended', T0 + 1),
+      ...smallSessions.map((x, i) => either(i).revokeSession(x.id, 'logout', T0 + 2)),
+    ])
+    writing = false
+    await reader
+    expect(seen.size).toBe(bigSessions.length + smallSessions.length)
+  })
+
   it('refresh renewal: exactly one of 50 renewals on two gateways consumes the token', async () => {
     const user = await a.createUser(newUser())
     const s = newSession(user.id)

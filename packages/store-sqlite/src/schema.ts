@@ -173,3 +173,20 @@ export const logoutTokenIds = sqliteTable(
   },
   (t) => [index('logout_token_ids_expires_idx').on(t.expiresAt)],
 )
+
+/**
+ * The public revocation feed: one row per ended session, written by a trigger on `sessions`
+ * (see the migration), so every way a session ends, whoever ends it, lands here in the same
+ * transaction. `seq` is AUTOINCREMENT: never reused, even after old rows are pruned, so a
+ * client's cursor stays meaningful. `endedAt`: no token was minted for the session after it.
+ * No user data: a session id and a time.
+ */
+export const revocationFeed = sqliteTable(
+  'revocation_feed',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    sessionId: text('session_id').notNull(),
+    endedAt: integer('ended_at').notNull(),
+  },
+  (t) => [index('revocation_feed_ended_idx').on(t.endedAt)],
+)

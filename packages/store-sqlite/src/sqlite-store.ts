@@ -8,6 +8,7 @@ import { withSessionLookupCache } from './session-lookup-cache.js'
 import { createRateLimitOps } from './rate-limits.js'
 import { createOidcOps } from './oidc.js'
 import { createRefreshTokenOps } from './refresh-tokens.js'
+import { createRevocationEntryOps } from './revocation-entries.js'
 import { createSessionOps } from './sessions.js'
 import { createSigningKeyOps } from './signing-keys.js'
 import { createUserOps } from './users.js'
@@ -33,6 +34,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createSigningKeyOps(db),
     ...createRefreshTokenOps(db),
     ...createOidcOps(db),
+    ...createRevocationEntryOps(db),
     async ping() {
       db.get(sql`select 1`)
     },

@@ -1,7 +1,7 @@
 export type * from './types.js'
 export type * from './oidc-types.js'
 export { REVOCATION_REASONS } from './types.js'
-export type { Store, UserStore, SessionStore, AuditStore, SigningKeyStore, RefreshTokenStore, OidcStore, StoreLifecycle } from './store.js'
+export type { Store, UserStore, SessionStore, AuditStore, SigningKeyStore, RefreshTokenStore, OidcStore, RevocationFeedStore, StoreLifecycle } from './store.js'
 export { StoreError, STORE_ERROR_CODES, type StoreErrorCode } from './errors.js'
 export { AUDIT_GENESIS, auditHash, canonicalJson, chainAuditEvent, verifyAuditChain, type AuditChainResult } from './audit-chain.js'
 export { afterAttempt, afterRelease, reserve, type RateLimitPolicy, type RateLimitRequest, type RateLimitState, type RateLimitStore, type Reservation } from './rate-limit.js'

@@ -9,6 +9,8 @@ import type {
   RefreshTokenRecord,
   RefreshTokenRenewal,
   RefreshTokenRenewalResult,
+  RevocationPage,
+  RevocationQuery,
   RevocationReason,
   Session,
   SigningKeyRecord,
@@ -147,6 +149,13 @@ export interface OidcStore {
   deleteExpiredOidcRecords(now: Millis): Promise<number>
 }
 
+/** The public revocation feed; the store fills it by itself when a session ends. */
+export interface RevocationFeedStore {
+  listRevocations(query: RevocationQuery): Promise<RevocationPage>
+  /** Deletes entries whose session ended before `endedBefore`; returns how many. */
+  deleteRevocations(endedBefore: Millis): Promise<number>
+}
+
 export interface StoreLifecycle {
   /** Cheap round trip, for readiness. Throws when the store cannot answer. */
   ping(): Promise<void>
@@ -154,7 +163,7 @@ export interface StoreLifecycle {
 }
 
 /** What the gateway depends on; SQLite and Postgres implement it and share one conformance suite. */
-export interface Store extends UserStore, SessionStore, AuditStore, SigningKeyStore, RefreshTokenStore, RateLimitStore, OidcStore, StoreLifecycle {
+export interface Store extends UserStore, SessionStore, AuditStore, SigningKeyStore, RefreshTokenStore, RateLimitStore, OidcStore, RevocationFeedStore, StoreLifecycle {
   readonly dialect: 'sqlite' | 'postgres'
   /**
    * Present where several processes share the store (Postgres): tells this gateway about sessions

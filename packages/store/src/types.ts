@@ -161,3 +161,33 @@ export type RefreshTokenRenewalResult =
   | { outcome: 'session_ended' }
   /** No such token in this session's chain. */
   | { outcome: 'unknown' }
+
+/**
+ * One entry of the public revocation feed: a session that ended, and when. Written by the store
+ * itself whenever a session's `revokedAt` is set, whatever the reason.
+ */
+export interface RevocationEntry {
+  /** Position in the feed: increasing, never reused, visible in this order (the cursor). */
+  seq: number
+  sessionId: string
+  /** No token was minted for the session after this: min(revokedAt, idle and absolute expiry). */
+  endedAt: Millis
+}
+
+export interface RevocationQuery {
+  /** Entries after this seq (0: from the start). */
+  after: number
+  /** Only entries whose session ended at or after this (older ones no longer matter). */
+  endedSince: Millis
+  limit: number
+}
+
+export interface RevocationPage {
+  /** Oldest first, at most `limit`. */
+  entries: RevocationEntry[]
+  /**
+   * The highest seq committed when the page was read (0 when none): with no more entries
+   * than returned, a reader resumes from here without missing any.
+   */
+  head: number
+}

@@ -5,6 +5,8 @@ export const TOKEN_ERROR_CODES = {
   keyCorrupt: 'ERR_KEY_CORRUPT',
   /** The store holds no current signing key (never initialised, or not reachable). */
   noSigningKey: 'ERR_NO_SIGNING_KEY',
+  /** The token format needs another key type than the current signing key (PASETO v4.public: Ed25519). */
+  keyAlgMismatch: 'ERR_KEY_ALG_MISMATCH',
   /** The session is revoked, expired or gone: it gets no new token. */
   sessionEnded: 'ERR_SESSION_ENDED',
   /** A consumed refresh token was presented outside the race window: the session was revoked. */

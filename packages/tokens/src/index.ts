@@ -5,4 +5,4 @@ export { SIGNING_ALGS, isSigningAlg, publicJwk, type SigningAlg, type SigningKey
 export { createKeyManager, type KeyManager, type KeyManagerOptions, type KeyStateName, type PublishedKey, type RotationResult } from './key-manager.js'
 export { createRefreshChain, RACE_WINDOW_MS, type RefreshChain, type RefreshChainOptions, type RefreshTokenHandle, type RenewalResult } from './refresh-chain.js'
 export { createTokenCache, type CachedToken, type TokenCache } from './token-cache.js'
-export { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions, type TokenSubject } from './issuer.js'
+export { createTokenIssuer, type TokenFormat, type TokenIssuer, type TokenIssuerOptions, type TokenSubject } from './issuer.js'

@@ -6,7 +6,11 @@ import type { KeyManager } from './key-manager.js'
 import type { MasterKeyCipher } from './master-key.js'
 import type { Clock, TokenAudit } from './ports.js'
 import { createRefreshChain, type RefreshChain } from './refresh-chain.js'
+import { createPasetoSigner } from './paseto-signer.js'
 import { createTokenCache, type CachedToken } from './token-cache.js'
+
+/** GATEHOUSE_TOKEN_FORMAT: RFC 9068 JWTs, or the same claims as PASETO v4.public. */
+export type TokenFormat = 'jwt' | 'paseto'
 
 /** Whom a token is for: what the session middleware resolved. */
 export interface TokenSubject {
@@ -24,6 +28,8 @@ export interface TokenIssuerOptions {
   issuer: string
   /** GATEHOUSE_ACCESS_TTL. */
   accessTtlS: number
+  /** Default 'jwt'. */
+  format?: TokenFormat
   audit?: TokenAudit
   /** The gateway's session revocation (reason 'reuse_detected'), so every cache drops the session. */
   revokeSession(subject: { sessionId: string; userId: string }): Promise<void>
@@ -61,6 +67,9 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   if (!Number.isSafeInteger(accessTtlS) || accessTtlS < 1) throw new TypeError('accessTtlS must be a positive integer')
   const renewWhenRemaining = options.renewWhenRemaining ?? 0.2
   if (!(renewWhenRemaining >= 0 && renewWhenRemaining < 1)) throw new TypeError('renewWhenRemaining must be in [0, 1)')
+  const format = options.format ?? 'jwt'
+  if (format !== 'jwt' && format !== 'paseto') throw new TypeError('format must be "jwt" or "paseto"')
+  const signPaseto = format === 'paseto' ? createPasetoSigner() : undefined
   const cache = createTokenCache(options.maxCachedSessions ?? 20_000)
   const refreshTokens = createRefreshChain(options)
   // Mints under way per session and audience: parallel requests that all miss the cache wait
@@ -74,15 +83,18 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     const now = clock.now()
     const iat = Math.floor(now / 1000)
     const exp = iat + accessTtlS
-    const token = await new SignJWT({ sid: subject.sessionId, roles: [...subject.roles], client_id: CLIENT_ID })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-      .setIssuer(issuer)
-      .setAudience(audience)
-      .setSubject(subject.userId)
-      .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .setJti(randomBytes(16).toString('base64url'))
-      .sign(key.privateKey)
+    const jti = randomBytes(16).toString('base64url')
+    const token = signPaseto
+      ? await signPaseto(key, { iss: issuer, aud: audience, sub: subject.userId, sid: subject.sessionId, roles: [...subject.roles], client_id: CLIENT_ID, jti, iat, exp })
+      : await new SignJWT({ sid: subject.sessionId, roles: [...subject.roles], client_id: CLIENT_ID })
+          .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+          .setIssuer(issuer)
+          .setAudience(audience)
+          .setSubject(subject.userId)
+          .setIssuedAt(iat)
+          .setExpirationTime(exp)
+          .setJti(jti)
+          .sign(key.privateKey)
     return { token, kid: key.kid, userId: subject.userId, rolesKey: subject.roles.join('\n'), issuedAt: iat * 1000, expiresAt: exp * 1000 }
   }
 

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
+import { base64url, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
+import { ImportSecretKeyFactory, type SecretKey as PasetoSecretKey } from 'paseto/v4/public'
+import { PublicProtocol } from 'paseto'
 import type { Millis, SigningKeyRecord } from '@gatehouse/store'
 import { TokenError } from './errors.js'
 import type { MasterKeyCipher } from './master-key.js'
@@ -12,6 +14,11 @@ export interface SigningKey {
   kid: string
   alg: SigningAlg
   privateKey: CryptoKey
+  /**
+   * The same Ed25519 key as a PASETO v4.public secret key (EdDSA keys only), non-extractable too:
+   * the paseto package cannot derive the public half from a non-extractable CryptoKey on Node 20.
+   */
+  pasetoKey?: PasetoSecretKey
   /** When the key was made (epoch ms): its age is a metric worth watching. */
   createdAt: Millis
 }
@@ -41,6 +48,19 @@ export function publicJwk(record: Pick<SigningKeyRecord, 'kid' | 'alg' | 'public
   return { ...jwk, kid: record.kid, alg: record.alg, use: 'sig' } as JWK
 }
 
+const pasetoImport = new PublicProtocol(ImportSecretKeyFactory)
+
+/** An Ed25519 private JWK as a v4.public secret key, via its PASERK serialization (k4.secret: seed || public key). */
+async function pasetoKeyOf(alg: SigningAlg, jwk: JWK): Promise<{ pasetoKey: PasetoSecretKey } | Record<string, never>> {
+  if (alg !== 'EdDSA' || typeof jwk.d !== 'string' || typeof jwk.x !== 'string') return {}
+  const d = base64url.decode(jwk.d)
+  const x = base64url.decode(jwk.x)
+  const both = new Uint8Array(d.length + x.length)
+  both.set(d)
+  both.set(x, d.length)
+  return { pasetoKey: await pasetoImport.ImportSecretKey(`k4.secret.${base64url.encode(both)}`) }
+}
+
 /** A fresh key pair for `alg`: the record to store (private JWK encrypted) and the key to sign with. */
 export async function generateSigningKey(alg: SigningAlg, cipher: MasterKeyCipher, now: Millis): Promise<{ record: SigningKeyRecord; key: SigningKey }> {
   const kid = newKid()
@@ -57,7 +77,8 @@ export async function generateSigningKey(alg: SigningAlg, cipher: MasterKeyCiphe
     publishUntil: null,
   }
   // Sign with a non-extractable copy: the process never holds an exportable private key for long.
-  return { record, key: { kid, alg, privateKey: (await importJWK(privateJwk, alg, { extractable: false })) as CryptoKey, createdAt: now } }
+  const privateKey = (await importJWK(privateJwk, alg, { extractable: false })) as CryptoKey
+  return { record, key: { kid, alg, privateKey, ...(await pasetoKeyOf(alg, privateJwk)), createdAt: now } }
 }
 
 /** Decrypts and imports a stored key. ERR_MASTER_KEY_MISMATCH when the master key is not the one it was stored with. */
@@ -65,8 +86,9 @@ export async function importSigningKey(record: SigningKeyRecord, cipher: MasterK
   if (!isSigningAlg(record.alg)) throw new TokenError('ERR_KEY_CORRUPT', `signing key "${record.kid}" has an unsupported alg`)
   const plaintext = cipher.decrypt(record.privateKeyEnc, record.kid)
   try {
-    const privateKey = await importJWK(JSON.parse(plaintext) as JWK, record.alg, { extractable: false })
-    return { kid: record.kid, alg: record.alg, privateKey: privateKey as CryptoKey, createdAt: record.createdAt }
+    const jwk = JSON.parse(plaintext) as JWK
+    const privateKey = await importJWK(jwk, record.alg, { extractable: false })
+    return { kid: record.kid, alg: record.alg, privateKey: privateKey as CryptoKey, ...(await pasetoKeyOf(record.alg, jwk)), createdAt: record.createdAt }
   } catch (cause) {
     throw new TokenError('ERR_KEY_CORRUPT', `signing key "${record.kid}" does not import as an ${record.alg} private key`, { cause })
   }

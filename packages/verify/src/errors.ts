@@ -22,6 +22,8 @@ export const TOKEN_ERROR_CODES = {
   claimMissing: 'ERR_CLAIM_MISSING',
   claimInvalid: 'ERR_CLAIM_INVALID',
   jwksUnavailable: 'ERR_JWKS_UNAVAILABLE',
+  tokenRevoked: 'ERR_TOKEN_REVOKED',
+  revocationsStale: 'ERR_REVOCATIONS_STALE',
 } as const
 export type GatehouseTokenErrorCode = (typeof TOKEN_ERROR_CODES)[keyof typeof TOKEN_ERROR_CODES]
 

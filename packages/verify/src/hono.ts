@@ -72,7 +72,7 @@ export function gatehouseAuth(options: GatehouseAuthOptions): MiddlewareHandler<
       claims = await verifier.verify(token)
     } catch (error) {
       if (!(error instanceof GatehouseTokenError)) throw error
-      if (error.code === TOKEN_ERROR_CODES.jwksUnavailable) {
+      if (error.code === TOKEN_ERROR_CODES.jwksUnavailable || error.code === TOKEN_ERROR_CODES.revocationsStale) {
         return problem(c, 503, error.code, 'Service Unavailable')
       }
       return problem(c, 401, error.code, 'Unauthorized', `${challenge}, error="invalid_token"`)

@@ -1,4 +1,5 @@
-export { createVerifier, type GatehouseVerifier } from './verifier.js'
+export { createVerifier, type GatehouseVerifier, type RevocationFeedHandle } from './verifier.js'
+export type { RevocationStatus } from './revocation-follower.js'
 export {
   GatehouseTokenError,
   TOKEN_ERROR_CODES,
@@ -6,4 +7,4 @@ export {
   type GatehouseTokenErrorOptions,
 } from './errors.js'
 export type { GatehouseClaims } from './claims.js'
-export { SUPPORTED_ALGORITHMS, type GatehouseAlgorithm, type VerifierOptions } from './options.js'
+export { SUPPORTED_ALGORITHMS, type GatehouseAlgorithm, type RevocationOptions, type VerifierOptions } from './options.js'

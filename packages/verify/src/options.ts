@@ -8,6 +8,11 @@ interface CommonVerifierOptions {
   issuer: string
   /** This service's name; `aud` must equal it or, as an array, contain it. */
   audience: string
+  /**
+   * 'jwt' (default): RFC 9068 JWTs. 'paseto': PASETO v4.public tokens only (GATEHOUSE_TOKEN_FORMAT=paseto),
+   * verified with the same published Ed25519 keys and claim rules; needs the `paseto` package installed.
+   */
+  format?: 'jwt' | 'paseto'
   /** Subset of the algorithms the gateway signs with. Default: all of them. */
   algorithms?: readonly GatehouseAlgorithm[]
   /** Allowed clock skew for exp / nbf / iat, in seconds. Default 5, at most 60. */
@@ -24,6 +29,22 @@ interface CommonVerifierOptions {
   jwksCooldownSeconds?: number
   /** Abort a JWKS fetch after this long. Default 5. */
   jwksTimeoutSeconds?: number
+  /**
+   * Follow the gateway's revocation feed and refuse tokens of revoked sessions
+   * (ERR_TOKEN_REVOKED), with no network call on the verify path.
+   */
+  revocations?: RevocationOptions
+}
+
+export interface RevocationOptions {
+  /** The gateway's `/.well-known/gatehouse/revocations`. */
+  url: string | URL
+  /** Without word from the feed for longer than this, the copy is stale. Default 30. */
+  maxStalenessS?: number
+  /** While stale: 'refuse' every token (ERR_REVOCATIONS_STALE, the default) or 'accept' them. */
+  onStale?: 'refuse' | 'accept'
+  /** Between two JSON polls while the event stream cannot be had. Default 1. */
+  pollIntervalS?: number
 }
 
 export type VerifierOptions = CommonVerifierOptions &
@@ -44,6 +65,7 @@ export type KeySourceOptions =
   | { kind: 'local'; keys: readonly JWK[] }
 
 export interface ResolvedVerifierOptions {
+  format: 'jwt' | 'paseto'
   issuer: string
   audience: string
   algorithms: ReadonlySet<GatehouseAlgorithm>
@@ -51,6 +73,15 @@ export interface ResolvedVerifierOptions {
   maxTokenLength: number
   now: () => Date
   keySource: KeySourceOptions
+  revocations: ResolvedRevocationOptions | undefined
+}
+
+export interface ResolvedRevocationOptions {
+  url: URL
+  fetch: typeof fetch
+  maxStalenessMs: number
+  onStale: 'refuse' | 'accept'
+  pollIntervalMs: number
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -66,7 +97,11 @@ const KNOWN_OPTIONS = new Set([
   'jwksCacheMaxAgeSeconds',
   'jwksCooldownSeconds',
   'jwksTimeoutSeconds',
+  'revocations',
+  'format',
 ])
+
+const REVOCATION_OPTIONS = new Set(['url', 'maxStalenessS', 'onStale', 'pollIntervalS'])
 
 const MAX_CLOCK_TOLERANCE_SECONDS = 60
 
@@ -103,16 +138,33 @@ function resolveAlgorithms(value: unknown): ReadonlySet<GatehouseAlgorithm> {
   return new Set(value as GatehouseAlgorithm[])
 }
 
-function resolveJwksUrl(value: unknown): URL {
-  if (typeof value !== 'string' && !(value instanceof URL)) fail('jwksUrl must be a string or URL')
+function resolveHttpUrl(value: unknown, name: string): URL {
+  if (typeof value !== 'string' && !(value instanceof URL)) fail(`${name} must be a string or URL`)
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    fail('jwksUrl must be an absolute URL')
+    fail(`${name} must be an absolute URL`)
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('jwksUrl must be http: or https:')
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must be http: or https:`)
   return url
+}
+
+function resolveRevocations(value: unknown, fetchImpl: typeof fetch | undefined): ResolvedRevocationOptions | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null) fail('revocations must be an object { url, … }')
+  for (const name of Object.keys(value)) if (!REVOCATION_OPTIONS.has(name)) fail(`unknown option "revocations.${name}"`)
+  const raw = value as Record<string, unknown>
+  if (typeof fetchImpl !== 'function') fail('no global fetch available; pass options.fetch')
+  const onStale = raw.onStale ?? 'refuse'
+  if (onStale !== 'refuse' && onStale !== 'accept') fail('revocations.onStale must be "refuse" or "accept"')
+  return {
+    url: resolveHttpUrl(raw.url, 'revocations.url'),
+    fetch: fetchImpl,
+    maxStalenessMs: seconds(raw.maxStalenessS, 'revocations.maxStalenessS', 30, 0, 86_400, true) * 1000,
+    onStale,
+    pollIntervalMs: seconds(raw.pollIntervalS, 'revocations.pollIntervalS', 1, 0.05, 3600) * 1000,
+  }
 }
 
 function resolveStaticJwks(value: unknown): readonly JWK[] {
@@ -167,7 +219,7 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
   const keySource: KeySourceOptions = hasUrl
     ? {
         kind: 'remote',
-        url: resolveJwksUrl(raw.jwksUrl),
+        url: resolveHttpUrl(raw.jwksUrl, 'jwksUrl'),
         fetch: fetchImpl,
         cacheMaxAgeMs: cacheMaxAgeSeconds * 1000,
         cooldownMs: cooldownSeconds * 1000,
@@ -175,13 +227,20 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
       }
     : { kind: 'local', keys: resolveStaticJwks(raw.jwks) }
 
+  const format = raw.format ?? 'jwt'
+  if (format !== 'jwt' && format !== 'paseto') fail('format must be "jwt" or "paseto"')
+  const algorithms = resolveAlgorithms(raw.algorithms)
+  if (format === 'paseto' && !algorithms.has('EdDSA')) fail('format "paseto" verifies Ed25519 (v4.public): algorithms must include EdDSA')
+
   return {
+    format,
     issuer: nonEmptyString(raw.issuer, 'issuer'),
     audience: nonEmptyString(raw.audience, 'audience'),
-    algorithms: resolveAlgorithms(raw.algorithms),
+    algorithms,
     clockToleranceSeconds: seconds(raw.clockToleranceSeconds, 'clockToleranceSeconds', 5, 0, MAX_CLOCK_TOLERANCE_SECONDS),
     maxTokenLength,
     now: checkedClock(raw.now as (() => Date) | undefined),
     keySource,
+    revocations: resolveRevocations(raw.revocations, fetchImpl),
   }
 }

@@ -61,6 +61,6 @@ describe('built package', () => {
     })
     expect(result.stderr).toBe('')
     expect(result.status).toBe(0)
-    expect(JSON.parse(result.stdout)).toEqual({ sub: 'user-42', refused: 'ERR_TOKEN_MALFORMED', codes: 19, middleware: 'function' })
+    expect(JSON.parse(result.stdout)).toEqual({ sub: 'user-42', refused: 'ERR_TOKEN_MALFORMED', codes: 21, middleware: 'function' })
   })
 })

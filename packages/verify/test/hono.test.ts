@@ -109,6 +109,35 @@ describe('gatehouseAuth', () => {
     expect(handler).not.toHaveBeenCalled()
   })
 
+  test('a revoked session -> 401 ERR_TOKEN_REVOKED; a stale revocation feed -> 503 (the token may be fine)', async () => {
+    // A feed that never answers: stale once maxStalenessS has passed on the injected clock.
+    let now = T0.getTime()
+    const strict = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: jwksOf(key),
+      now: () => new Date(now),
+      revocations: { url: 'http://gatehouse.test/.well-known/gatehouse/revocations', maxStalenessS: 5 },
+      fetch: async () => new Response('down', { status: 502 }),
+    })
+    const app = new Hono<{ Variables: GatehouseAuthVariables }>()
+    app.use('*', gatehouseAuth({ verifier: strict }))
+    app.get('/orders', (c) => c.text('ok'))
+    const token = await mintLikeGateway(key)
+    expect((await app.request('/orders', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+    now += 6_000
+    const response = await app.request('/orders', { headers: { authorization: `Bearer ${token}` } })
+    await expectProblem(response, 503, C.revocationsStale)
+    strict.revocations!.close()
+    const revoked: GatehouseVerifier = { verify: () => Promise.reject(new GatehouseTokenError(C.tokenRevoked, 'revoked')) }
+    const app2 = new Hono()
+    app2.use('*', gatehouseAuth({ verifier: revoked }))
+    app2.get('/orders', (c) => c.text('ok'))
+    const refused = await app2.request('/orders', { headers: { authorization: `Bearer ${token}` } })
+    await expectProblem(refused, 401, C.tokenRevoked)
+    expect(refused.headers.get('www-authenticate')).toContain('invalid_token')
+  })
+
   test('an unexpected verifier failure is not disguised as a 401', async () => {
     const bug = new Error('bug')
     const broken: GatehouseVerifier = { verify: () => Promise.reject(bug) }

@@ -38,6 +38,11 @@ describe('createVerifier options are validated once, at construction', () => {
     ['an unknown option (typo)', { algorithm: ['HS256'] }],
     ['a relative jwksUrl', { jwks: undefined, jwksUrl: '/.well-known/jwks.json' }],
     ['a non-http jwksUrl', { jwks: undefined, jwksUrl: 'file:///etc/jwks.json' }],
+    ['revocations without a url', { revocations: {} }],
+    ['a relative revocations url', { revocations: { url: '/.well-known/gatehouse/revocations' } }],
+    ['an unknown revocations option', { revocations: { url: 'http://localhost:8080/x', maxStaleness: 5 } }],
+    ['a zero maxStalenessS', { revocations: { url: 'http://localhost:8080/x', maxStalenessS: 0 } }],
+    ['an unknown onStale', { revocations: { url: 'http://localhost:8080/x', onStale: 'ignore' } }],
   ])('%s throws a TypeError', (_, overrides) => {
     expect(() => createVerifier({ ...base(), ...overrides } as unknown as VerifierOptions)).toThrow(TypeError)
   })

@@ -84,7 +84,7 @@ export async function devicesView(ctx: ViewContext): Promise<HTMLElement> {
 
   return screen(
     'Your devices',
-    'Every browser signed in to your account. Revoking one logs it out at once: its next request is refused.',
+    'Every browser signed in to your account. Revoking one logs it out at once: its next request is refused, and within a second the services refuse even a token already handed to them for it (the gateway\'s revocation feed).',
     card('Signed in now', message.el, list, h('div', { class: 'actions' }, refresh, others, everywhere)),
   )
 }

@@ -30,10 +30,11 @@ const COMMANDS: Record<string, Command> = {
   audit: auditCommand,
   prune: async (args, ctx) => {
     if (args.length > 0) throw new UsageError('prune takes no arguments')
-    const r = await prune(ctx.store, ctx.clock, ctx.core.sessions)
+    const r = await prune(ctx.store, ctx.clock, ctx.core.sessions, ctx.config.accessTtlS)
     ctx.io.out(
       `expired ${r.expired} session(s); deleted ${r.deletedSessions} ended session(s), ${r.deletedRateLimits} stale rate-limit row(s), ` +
-        `${r.deletedRefreshTokens} consumed refresh token(s), ${r.deletedSigningKeys} retired signing key(s), ${r.deletedOidcRecords} expired login transaction(s) and logout token id(s)`,
+        `${r.deletedRefreshTokens} consumed refresh token(s), ${r.deletedSigningKeys} retired signing key(s), ` +
+        `${r.deletedOidcRecords} expired login transaction(s) and logout token id(s), ${r.deletedRevocations} expired revocation feed entr(y|ies)`,
     )
   },
 }

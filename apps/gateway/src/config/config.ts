@@ -40,6 +40,8 @@ export interface GatewayConfig {
   /** How often the gateway deletes ended sessions and stale rate-limit rows. */
   pruneEveryS: number
   signingAlg: SigningAlg
+  /** GATEHOUSE_TOKEN_FORMAT: what services receive; 'paseto' needs signingAlg EdDSA (checked at start-up). */
+  tokenFormat: 'jwt' | 'paseto'
   production: boolean
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** Where development secrets and the default database live. */

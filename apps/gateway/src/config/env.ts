@@ -37,6 +37,7 @@ const EnvSchema = z.object({
   GATEHOUSE_ROTATE_GRACE: seconds(30, 3600),
   GATEHOUSE_MAX_SESSIONS: z.coerce.number().int().min(1).max(1000).default(10),
   GATEHOUSE_SIGNING_ALG: z.enum(['EdDSA', 'ES256', 'RS256']).default('EdDSA'),
+  GATEHOUSE_TOKEN_FORMAT: z.enum(['jwt', 'paseto']).default('jwt'),
   GATEHOUSE_DATA_DIR: z.string().default('./data'),
   GATEHOUSE_CONFIG: z.string().optional(),
   GATEHOUSE_TRUSTED_PROXIES: z.string().default(''),
@@ -102,6 +103,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   if (e.GATEHOUSE_ROTATE_GRACE >= e.GATEHOUSE_ROTATE_EVERY) {
     throw new ConfigError('GATEHOUSE_ROTATE_GRACE', 'must be shorter than GATEHOUSE_ROTATE_EVERY')
   }
+  if (e.GATEHOUSE_TOKEN_FORMAT === 'paseto' && e.GATEHOUSE_SIGNING_ALG !== 'EdDSA') {
+    throw new ConfigError('GATEHOUSE_TOKEN_FORMAT', `paseto (v4.public) signs with Ed25519 keys: set GATEHOUSE_SIGNING_ALG=EdDSA, not ${e.GATEHOUSE_SIGNING_ALG}`)
+  }
   if (e.GATEHOUSE_IDLE_TTL > e.GATEHOUSE_ABSOLUTE_TTL) {
     throw new ConfigError('GATEHOUSE_IDLE_TTL', 'must not exceed GATEHOUSE_ABSOLUTE_TTL')
   }
@@ -128,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     trustedProxies: parseTrustedProxies(e.GATEHOUSE_TRUSTED_PROXIES),
     pruneEveryS: e.GATEHOUSE_PRUNE_EVERY,
     signingAlg: e.GATEHOUSE_SIGNING_ALG,
+    tokenFormat: e.GATEHOUSE_TOKEN_FORMAT,
     production,
     logLevel: e.LOG_LEVEL,
     dataDir,

@@ -1,5 +1,6 @@
 import type { Store } from '@gatehouse/store'
 import type { Clock } from '../clock.js'
+import { REVOCATION_SKEW_S } from '../revocations/feed-reader.js'
 import type { SessionManager } from '../session/session-manager.js'
 
 /** Ended sessions stay readable (reason, time) this long before they are deleted. */
@@ -13,6 +14,7 @@ export interface PruneResult {
   deletedSigningKeys: number
   /** Login transactions and back-channel logout token ids past their expiry. */
   deletedOidcRecords: number
+  deletedRevocations: number
 }
 
 /**
@@ -21,7 +23,12 @@ export interface PruneResult {
  * one older than that is refused as unknown rather than recognised as reuse) and signing keys
  * no longer published. The audit trail itself is never pruned.
  */
-export async function prune(store: Store, clock: Clock, sessions: Pick<SessionManager, 'expireDue'>): Promise<PruneResult> {
+export async function prune(
+  store: Store,
+  clock: Clock,
+  sessions: Pick<SessionManager, 'expireDue'>,
+  accessTtlS: number,
+): Promise<PruneResult> {
   const expired = await sessions.expireDue()
   const before = clock.now() - ENDED_SESSION_RETENTION_MS
   const deletedSessions = await store.deleteEndedSessions(before)
@@ -29,7 +36,9 @@ export async function prune(store: Store, clock: Clock, sessions: Pick<SessionMa
   const deletedRefreshTokens = await store.deleteConsumedRefreshTokens(before)
   const deletedSigningKeys = await store.deleteUnpublishedSigningKeys(before)
   const deletedOidcRecords = await store.deleteExpiredOidcRecords(clock.now())
-  return { expired, deletedSessions, deletedRateLimits, deletedRefreshTokens, deletedSigningKeys, deletedOidcRecords }
+  // Feed entries leave once no token of their session can verify any more.
+  const deletedRevocations = await store.deleteRevocations(clock.now() - (accessTtlS + REVOCATION_SKEW_S) * 1000)
+  return { expired, deletedSessions, deletedRateLimits, deletedRefreshTokens, deletedSigningKeys, deletedRevocations, deletedOidcRecords }
 }
 
 /** Runs `prune` every `everyS` seconds inside the gateway; failures are logged, never thrown. */

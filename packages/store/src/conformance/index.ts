@@ -5,6 +5,7 @@ import { newSession, newUser, T0 } from './fixtures.js'
 import { rateLimitConformance } from './rate-limits.js'
 import { oidcConformance } from './oidc.js'
 import { refreshTokenConformance } from './refresh-tokens.js'
+import { revocationFeedConformance } from './revocation-feed.js'
 import { signingKeyConformance } from './signing-keys.js'
 
 export { newSession, newUser, T0 } from './fixtures.js'
@@ -219,6 +220,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describe('signing keys', () => signingKeyConformance(() => store))
     describe('refresh tokens', () => refreshTokenConformance(() => store))
     describe('OpenID Connect', () => oidcConformance(() => store))
+    describe('revocation feed', () => revocationFeedConformance(() => store))
 
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined()
