@@ -64,8 +64,9 @@ describe('the demo services with GATEHOUSE_TOKEN_FORMAT=paseto', () => {
     const replay = () => fetch(`${ordersUrl}/orders`, { headers: { authorization: `Bearer ${token}` } })
     expect((await replay()).status).toBe(200)
 
-    const health = (await (await fetch(`${ordersUrl}/healthz`)).json()) as { ok: boolean; revocations: { synced: boolean } }
-    expect(health).toMatchObject({ ok: true, revocations: { synced: true } })
+    // The service was started before the gateway: it follows the feed once the gateway answers.
+    const health = async () => (await (await fetch(`${ordersUrl}/healthz`)).json()) as { ok: boolean; revocations: { synced: boolean } }
+    await expect.poll(health, { timeout: 10_000 }).toMatchObject({ ok: true, revocations: { synced: true } })
 
     expect((await fetch(`${gateway.url}/auth/logout`, { method: 'POST', headers: { cookie, origin: new URL(gateway.url).origin } })).status).toBe(204)
     const started = performance.now()
