@@ -83,7 +83,7 @@ export function createGateway(deps: AppDeps): Gateway {
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
   app.notFound(() => problemResponse('ERR_NOT_FOUND'))
-  app.use('*', requestId)
+  app.use('*', requestId(config.trustedProxies))
   app.use('*', async (c, next) => {
     c.set('clientIp', clientIp(c))
     await next()

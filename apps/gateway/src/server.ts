@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { Logger } from 'pino'
 import type { Store } from '@gatehouse/store'
 import { createGateway, type Gateway } from './app.js'
@@ -10,6 +10,7 @@ import { createLogger } from './logging/logger.js'
 import { openStore } from './open-store.js'
 import { prune, schedulePrune } from './maintenance/prune.js'
 import { createRequestListener } from './http/request-listener.js'
+import { createNodeServer } from './http/node-server.js'
 
 export interface RunningGateway {
   url: string
@@ -41,7 +42,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = createServer(createRequestListener(gateway.app.fetch, config.host))
+    const s = createNodeServer(createRequestListener(gateway.app.fetch, config.host), config.connections)
     s.listen(config.port, config.host, () => resolve(s))
     s.once('error', reject)
   })

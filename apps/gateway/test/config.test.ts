@@ -77,7 +77,25 @@ describe('bad values are clear errors', () => {
     [{ GATEHOUSE_UPSTREAMS: 'orders' }, 'GATEHOUSE_UPSTREAMS'],
     [{ GATEHOUSE_UPSTREAMS: 'orders=ftp://x' }, 'GATEHOUSE_UPSTREAMS'],
     [{ GATEHOUSE_SIGNING_ALG: 'HS256' }, 'GATEHOUSE_SIGNING_ALG'],
+    [{ GATEHOUSE_HEADERS_TIMEOUT: '0' }, 'GATEHOUSE_HEADERS_TIMEOUT'],
+    [{ GATEHOUSE_HEADERS_TIMEOUT: '20000', GATEHOUSE_REQUEST_TIMEOUT: '10000' }, 'GATEHOUSE_REQUEST_TIMEOUT'],
+    [{ GATEHOUSE_KEEP_ALIVE_TIMEOUT: 'forever' }, 'GATEHOUSE_KEEP_ALIVE_TIMEOUT'],
+    [{ GATEHOUSE_MAX_CONNECTIONS: '0' }, 'GATEHOUSE_MAX_CONNECTIONS'],
   ])('%o -> names %s', (env, variable) => expectConfigError(() => loadConfig({ ...base, ...env }, base.GATEHOUSE_DATA_DIR), variable))
+
+  it('connection limits have defaults and take their variables', () => {
+    expect(loadConfig(base, base.GATEHOUSE_DATA_DIR).connections).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 300_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 10_000,
+    })
+    const c = loadConfig(
+      { ...base, GATEHOUSE_HEADERS_TIMEOUT: '2000', GATEHOUSE_REQUEST_TIMEOUT: '0', GATEHOUSE_KEEP_ALIVE_TIMEOUT: '65000', GATEHOUSE_MAX_CONNECTIONS: '500' },
+      base.GATEHOUSE_DATA_DIR,
+    )
+    expect(c.connections).toEqual({ headersTimeoutMs: 2000, requestTimeoutMs: 0, keepAliveTimeoutMs: 65_000, maxConnections: 500 })
+  })
 
   it('a https public origin turns on secure cookies', () => {
     const c = loadConfig({ ...base, GATEHOUSE_PUBLIC_ORIGIN: 'https://app.example.com/' }, base.GATEHOUSE_DATA_DIR)

@@ -24,6 +24,10 @@ const EnvSchema = z.object({
   GATEHOUSE_COOKIE_SECRET: z.string().optional(),
   GATEHOUSE_MASTER_KEY: z.string().optional(),
   GATEHOUSE_UPSTREAM_TIMEOUT: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
+  GATEHOUSE_HEADERS_TIMEOUT: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  GATEHOUSE_REQUEST_TIMEOUT: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+  GATEHOUSE_KEEP_ALIVE_TIMEOUT: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  GATEHOUSE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   GATEHOUSE_ACCESS_TTL: seconds(300, 3600),
   GATEHOUSE_IDLE_TTL: seconds(1800),
   GATEHOUSE_ABSOLUTE_TTL: seconds(604_800),
@@ -84,6 +88,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   if (e.GATEHOUSE_ROTATE_GRACE >= e.GATEHOUSE_ROTATE_EVERY) {
     throw new ConfigError('GATEHOUSE_ROTATE_GRACE', 'must be shorter than GATEHOUSE_ROTATE_EVERY')
   }
+  if (e.GATEHOUSE_REQUEST_TIMEOUT !== 0 && e.GATEHOUSE_REQUEST_TIMEOUT < e.GATEHOUSE_HEADERS_TIMEOUT) {
+    throw new ConfigError('GATEHOUSE_REQUEST_TIMEOUT', 'must be 0 (no limit) or at least GATEHOUSE_HEADERS_TIMEOUT')
+  }
   if (e.GATEHOUSE_IDLE_TTL > e.GATEHOUSE_ABSOLUTE_TTL) {
     throw new ConfigError('GATEHOUSE_IDLE_TTL', 'must not exceed GATEHOUSE_ABSOLUTE_TTL')
   }
@@ -99,6 +106,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     cookieSecrets,
     masterKey,
     upstreamTimeoutMs: e.GATEHOUSE_UPSTREAM_TIMEOUT,
+    connections: {
+      headersTimeoutMs: e.GATEHOUSE_HEADERS_TIMEOUT,
+      requestTimeoutMs: e.GATEHOUSE_REQUEST_TIMEOUT,
+      keepAliveTimeoutMs: e.GATEHOUSE_KEEP_ALIVE_TIMEOUT,
+      maxConnections: e.GATEHOUSE_MAX_CONNECTIONS,
+    },
     accessTtlS: e.GATEHOUSE_ACCESS_TTL,
     idleTtlS: e.GATEHOUSE_IDLE_TTL,
     absoluteTtlS: e.GATEHOUSE_ABSOLUTE_TTL,

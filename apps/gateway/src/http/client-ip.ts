@@ -35,6 +35,11 @@ function trusted(list: BlockList, address: string): boolean {
   return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4')
 }
 
+/** Whether the socket's peer is one of the trusted proxies (never, when none are configured). */
+export function isTrustedPeer(proxies: BlockList, peer: string | undefined): boolean {
+  return peer !== undefined && trusted(proxies, normalize(peer))
+}
+
 export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, proxies: BlockList): string {
   if (peer === undefined) return 'unknown'
   const socket = normalize(peer)

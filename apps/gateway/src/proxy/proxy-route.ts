@@ -91,7 +91,7 @@ function authorize(c: Context<AppEnv>, policy: RoutePolicy) {
 
 /**
  * `ANY /api/<name>/<rest>` -> `<upstream url>/<rest>`: refused at the gateway when the path could
- * escape, the upstream is unknown, the session is missing, a role is missing or the declared
+ * escape, the session is missing, the upstream is unknown, a role is missing or the declared
  * body is too large, before the upstream sees a byte; otherwise streamed both ways with the
  * internal JWT in place of the browser's credentials.
  */
@@ -117,12 +117,13 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const incoming = env?.incoming instanceof IncomingMessage ? env.incoming : undefined
     // Parsed once, by the guard in front of every route.
     const target = c.get('proxyTarget') ?? parseProxyTarget(rawTarget(c, incoming))
-    const client = clients.get(target.name)
-    if (client === undefined) throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such upstream' })
-
     const method = c.req.method
+    // The session first: without one, an unknown name gets the same 401 as a known one, so
+    // the upstreams cannot be listed without logging in.
     const policy = policyFor(target.name, method, target.rest)
     const auth = authorize(c, policy)
+    const client = clients.get(target.name)
+    if (client === undefined) throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such upstream' })
     const declared = Number(c.req.header('content-length') ?? '0')
     if (policy.maxBodyBytes !== undefined && declared > policy.maxBodyBytes) {
       throw new GatewayError('ERR_PAYLOAD_TOO_LARGE', { detail: `this route accepts at most ${policy.maxBodyBytes} bytes` })
