@@ -177,9 +177,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
     // On a node server the body is handed to the server wrapper beside the Response, which then
     // pipes it socket to socket; no web stream is made for it (that costs more than the rest).
     const handedOver = !noBody && clientGone.client !== undefined && handOverUpstreamBody(c.env, res)
+    // The upstream's reason phrase is not passed on: it means nothing in HTTP/1.1, and control
+    // characters in it would make the answer unwritable after the log had recorded it.
     return new Response(noBody || handedOver ? null : upstreamBody(res), {
       status: res.statusCode,
-      statusText: res.statusMessage,
       headers: clientResponseHeaders(res.headers),
     })
   })
