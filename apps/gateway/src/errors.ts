@@ -18,6 +18,7 @@ export const GATEWAY_ERRORS = {
   ERR_INTERNAL: { status: 500, title: 'Internal error' },
   ERR_UPSTREAM_UNREACHABLE: { status: 502, title: 'The upstream service is unreachable' },
   ERR_NOT_READY: { status: 503, title: 'Not ready' },
+  ERR_STORE_UNAVAILABLE: { status: 503, title: 'The session store is unavailable; try again shortly' },
   ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'The upstream service did not answer in time' },
 } as const satisfies Record<string, { status: number; title: string }>
 

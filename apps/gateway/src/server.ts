@@ -29,7 +29,10 @@ export interface StartOptions {
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config.logLevel)
   // Errors of idle pool connections and of the revocation listener (which reconnects by itself).
-  const store = await openStore(config.database, { onError: (error) => logger.warn({ err: error }, 'store background error') })
+  // One line without a stack: while Postgres is down the feed's reconnects say so every time.
+  const store = await openStore(config.database, {
+    onError: (error) => logger.warn({ code: (error as { code?: unknown }).code, reason: error.message }, 'store background error'),
+  })
   const clock = options.clock ?? systemClock
   const gateway = createGateway({ config, store, clock, logger, hasher: createPasswordHasher() })
   // Before listening: the first key is made, and a wrong GATEHOUSE_MASTER_KEY stops the start here.

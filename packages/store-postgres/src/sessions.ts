@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, isNull, lt, lte, ne, or } from 'drizzle-orm'
+import { and, count, desc, eq, gt, inArray, isNull, lt, lte, ne, or } from 'drizzle-orm'
 import type { CredentialRotation, Millis, RevocationReason, Session, User } from '@gatehouse/store'
 import type { PgDb } from './db.js'
 import { sessions, users } from './schema.js'
@@ -46,16 +46,19 @@ export function createSessionOps(db: PgDb) {
       return row ? toSession(row) : null
     },
     async revokeUserSessions(userId: string, reason: RevocationReason, now: Millis, options: { exceptSessionId?: string } = {}): Promise<string[]> {
+      const live = and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        options.exceptSessionId === undefined ? undefined : ne(sessions.id, options.exceptSessionId),
+      )
+      // The rows are locked in id order first: two gateways revoking one user's sessions at once
+      // then queue behind each other instead of each holding what the other waits for (a
+      // deadlock that remains is retried by withStoreErrors).
+      const ordered = db.select({ id: sessions.id }).from(sessions).where(live).orderBy(sessions.id).for('update')
       const rows = await db
         .update(sessions)
         .set({ revokedAt: now, revokedReason: reason })
-        .where(
-          and(
-            eq(sessions.userId, userId),
-            isNull(sessions.revokedAt),
-            options.exceptSessionId === undefined ? undefined : ne(sessions.id, options.exceptSessionId),
-          ),
-        )
+        .where(and(inArray(sessions.id, ordered), isNull(sessions.revokedAt)))
         .returning({ id: sessions.id })
       return rows.map((r) => r.id)
     },

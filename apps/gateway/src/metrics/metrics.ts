@@ -66,6 +66,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     help: 'Login or password attempts refused with 429',
     registers: [registry],
   })
+  const storeUnavailable = new Counter({
+    name: 'gatehouse_store_unavailable_total',
+    help: 'Requests answered 503 because the session store (SQLite or Postgres) failed or did not answer',
+    registers: [registry],
+  })
   const activeSessions = new Gauge({ name: 'gatehouse_active_sessions', help: 'Live sessions in the store', registers: [registry] })
   const keyAge = new Gauge({ name: 'gatehouse_signing_key_age_seconds', help: 'Age of the key that signs new tokens', registers: [registry] })
 
@@ -78,6 +83,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     revocations,
     reuse,
     rateLimited,
+    storeUnavailable,
     activeSessions,
     keyAge,
     /** Counts what the audit trail records: one source of truth for lifecycle events. */
