@@ -73,7 +73,7 @@ describe('bad values are clear errors', () => {
     [{ GATEHOUSE_PUBLIC_ORIGIN: 'app.example.com' }, 'GATEHOUSE_PUBLIC_ORIGIN'],
     [{ GATEHOUSE_PUBLIC_ORIGIN: 'https://app.example.com/path' }, 'GATEHOUSE_PUBLIC_ORIGIN'],
     [{ GATEHOUSE_ACCESS_TTL: '0' }, 'GATEHOUSE_ACCESS_TTL'],
-    [{ GATEHOUSE_ROTATE_GRACE: '600', GATEHOUSE_ROTATE_EVERY: '300' }, 'GATEHOUSE_ROTATE_GRACE'],
+    [{ GATEHOUSE_ROTATE_GRACE: '311', GATEHOUSE_ROTATE_EVERY: '10' }, 'GATEHOUSE_ROTATE_GRACE'],
     [{ GATEHOUSE_UPSTREAMS: 'orders' }, 'GATEHOUSE_UPSTREAMS'],
     [{ GATEHOUSE_UPSTREAMS: 'orders=ftp://x' }, 'GATEHOUSE_UPSTREAMS'],
     [{ GATEHOUSE_SIGNING_ALG: 'HS256' }, 'GATEHOUSE_SIGNING_ALG'],
@@ -82,6 +82,13 @@ describe('bad values are clear errors', () => {
     [{ GATEHOUSE_KEEP_ALIVE_TIMEOUT: 'forever' }, 'GATEHOUSE_KEEP_ALIVE_TIMEOUT'],
     [{ GATEHOUSE_MAX_CONNECTIONS: '0' }, 'GATEHOUSE_MAX_CONNECTIONS'],
   ])('%o -> names %s', (env, variable) => expectConfigError(() => loadConfig({ ...base, ...env }, base.GATEHOUSE_DATA_DIR), variable))
+
+  it('a rotation grace as long as the period, or longer, is allowed (up to 31 periods)', () => {
+    for (const [every, grace] of [['300', '300'], ['300', '600'], ['10', '310'], ['1', '30']]) {
+      const c = loadConfig({ ...base, GATEHOUSE_ROTATE_EVERY: every!, GATEHOUSE_ROTATE_GRACE: grace! }, base.GATEHOUSE_DATA_DIR)
+      expect([c.rotateEveryS, c.rotateGraceS]).toEqual([Number(every), Number(grace)])
+    }
+  })
 
   it('connection limits have defaults and take their variables', () => {
     expect(loadConfig(base, base.GATEHOUSE_DATA_DIR).connections).toEqual({

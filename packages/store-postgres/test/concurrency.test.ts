@@ -34,10 +34,15 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     const s = newSession(user.id)
     await a.createSession(s)
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => either(i).rotateSessionCredential(s.id, { expectedHash: s.credentialHash, newHash: `new-${i}`, now: T0 + 1 })),
+      Array.from({ length: 40 }, (_, i) => either(i).rotateSessionCredential(s.id, {
+          expectedHash: s.credentialHash,
+          newHash: `new-${i}`,
+          now: T0 + 1,
+          previousCredentials: [{ hash: s.credentialHash, rotatedAt: T0 + 1 }],
+        })),
     )
     expect(results.filter(Boolean)).toHaveLength(1)
-    expect(await b.findSession(s.id)).toMatchObject({ credentialHash: `new-${results.indexOf(true)}`, previousCredentialHash: s.credentialHash })
+    expect(await b.findSession(s.id)).toMatchObject({ credentialHash: `new-${results.indexOf(true)}`, previousCredentials: [{ hash: s.credentialHash, rotatedAt: T0 + 1 }] })
   })
 
   it('revocation: of two gateways revoking one session, one gets it', async () => {

@@ -6,3 +6,4 @@ export { AUDIT_GENESIS, auditHash, canonicalJson, chainAuditEvent, verifyAuditCh
 export { afterFailure, type RateLimitPolicy, type RateLimitState, type RateLimitStore } from './rate-limit.js'
 export type { RevocationFeed } from './revocation-feed.js'
 export { withStoreErrors, errorField } from './store-errors.js'
+export { decodePreviousCredentials, encodePreviousCredentials } from './previous-credentials.js'

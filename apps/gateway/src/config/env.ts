@@ -10,6 +10,7 @@ import { loadRoutesFile } from './routes-file.js'
 import { parseUpstreams } from './upstreams.js'
 import { parseWebRoot } from './web-root.js'
 import { parseTrustedProxies } from '../http/client-ip.js'
+import { MAX_REMEMBERED_CREDENTIALS } from '../session/session-manager.js'
 
 export const DEFAULT_UPSTREAMS = 'orders=http://127.0.0.1:4001,profile=http://127.0.0.1:4002'
 
@@ -85,8 +86,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   const masterKey = secret('GATEHOUSE_MASTER_KEY', 'master-key')
   assertStrongSecret('GATEHOUSE_MASTER_KEY', masterKey)
 
-  if (e.GATEHOUSE_ROTATE_GRACE >= e.GATEHOUSE_ROTATE_EVERY) {
-    throw new ConfigError('GATEHOUSE_ROTATE_GRACE', 'must be shorter than GATEHOUSE_ROTATE_EVERY')
+  // A grace longer than the period is fine (a short period, slow networks): every rotated-out
+  // credential is remembered through its own grace, up to a bound per session.
+  if (e.GATEHOUSE_ROTATE_GRACE > (MAX_REMEMBERED_CREDENTIALS - 1) * e.GATEHOUSE_ROTATE_EVERY) {
+    throw new ConfigError('GATEHOUSE_ROTATE_GRACE', `may be at most ${MAX_REMEMBERED_CREDENTIALS - 1} × GATEHOUSE_ROTATE_EVERY`)
   }
   if (e.GATEHOUSE_REQUEST_TIMEOUT !== 0 && e.GATEHOUSE_REQUEST_TIMEOUT < e.GATEHOUSE_HEADERS_TIMEOUT) {
     throw new ConfigError('GATEHOUSE_REQUEST_TIMEOUT', 'must be 0 (no limit) or at least GATEHOUSE_HEADERS_TIMEOUT')
