@@ -17,16 +17,17 @@ export function readCookie(header: string | undefined, name: string): string | u
   for (;;) {
     const at = header.indexOf(name, from)
     if (at === -1) return undefined
-    // A pair starts after a `;` (or the header's start) and optional white space; values never
-    // hold a `;`, so that is the whole test.
-    let before = at - 1
-    let code = header.charCodeAt(before)
-    while (code === 32 || code === 9) code = header.charCodeAt(--before)
     const after = at + name.length
-    if ((before < 0 || code === 59) /* ; */ && header.charCodeAt(after) === 61 /* = */) {
-      const end = header.indexOf(';', after + 1)
-      const value = header.slice(after + 1, end === -1 ? undefined : end).trim()
-      return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value
+    if (header[after] === '=') {
+      // A pair starts after a `;` (or the header's start) and optional white space; values
+      // never hold a `;`, so that is the whole test.
+      let before = at - 1
+      while (before >= 0 && (header[before] === ' ' || header[before] === '\t')) before--
+      if (before < 0 || header[before] === ';') {
+        const end = header.indexOf(';', after + 1)
+        const value = header.slice(after + 1, end === -1 ? undefined : end).trim()
+        return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value
+      }
     }
     from = at + 1
   }
