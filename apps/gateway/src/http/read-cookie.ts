@@ -15,7 +15,7 @@ export function readCookie(header: string | undefined, name: string): string | u
   if (header === undefined) return undefined
   let from = 0
   for (;;) {
-    const at = header.indexOf(name, from)
+    const at: number = header.indexOf(name, from)
     if (at === -1) return undefined
     const after = at + name.length
     if (header[after] === '=') {
