@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono'
 import type { Logger } from 'pino'
-import type { Store } from '@gatehouse/store'
+import { STORE_ERROR_CODES, type Store } from '@gatehouse/store'
 import type { PasswordHasher } from './auth/passwords.js'
 import type { Clock } from './clock.js'
 import type { GatewayConfig } from './config/config.js'
@@ -113,9 +113,9 @@ export function createGateway(deps: AppDeps): Gateway {
   })
 
   const app = new Hono<AppEnv>()
-  app.onError(createErrorHandler(logger))
+  app.onError(createErrorHandler(logger, () => metrics.storeUnavailable.inc()))
   app.notFound(() => problemResponse('ERR_NOT_FOUND'))
-  app.use('*', requestId)
+  app.use('*', requestId(config.trustedProxies))
   app.use('*', responseDefaults)
   app.use('*', async (c, next) => {
     c.set('clientIp', clientIp(c))
@@ -125,9 +125,15 @@ export function createGateway(deps: AppDeps): Gateway {
   app.use('*', proxy.pathGuard)
   app.use('*', requestMetrics(metrics))
   const metricsApp = metricsRoutes(metrics, async () => {
-    metrics.activeSessions.set(await store.countActiveSessions(clock.now()))
-    const current = (await store.listPublishedSigningKeys(clock.now())).find((k) => k.retiredAt === null)
-    if (current) metrics.keyAge.set((clock.now() - current.createdAt) / 1000)
+    try {
+      metrics.activeSessions.set(await store.countActiveSessions(clock.now()))
+      const current = (await store.listPublishedSigningKeys(clock.now())).find((k) => k.retiredAt === null)
+      if (current) metrics.keyAge.set((clock.now() - current.createdAt) / 1000)
+    } catch (error) {
+      // The store is down: the gauges keep their last values, the counters (the outage's own
+      // among them) are still served.
+      if ((error as { code?: unknown }).code !== STORE_ERROR_CODES.unavailable) throw error
+    }
   })
   const healthApp = healthRoutes(store, [{ name: 'signing_key', check: () => core.keys.signingKey().then(() => undefined) }, ...oidc.providers.readiness])
   // Session counts and theft-detection counters are for operators: on a listener of their own

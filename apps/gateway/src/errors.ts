@@ -21,6 +21,7 @@ export const GATEWAY_ERRORS = {
   ERR_IDP_UNAVAILABLE: { status: 503, title: 'The identity provider is unreachable' },
   ERR_INVALID_LOGOUT_TOKEN: { status: 400, title: 'The logout token is invalid' },
   ERR_IDP_SESSION_REQUIRED: { status: 403, title: 'This route needs a session from an identity provider' },
+  ERR_STORE_UNAVAILABLE: { status: 503, title: 'The session store is unavailable; try again shortly' },
   ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'The upstream service did not answer in time' },
 } as const satisfies Record<string, { status: number; title: string }>
 

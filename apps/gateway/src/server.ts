@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { Logger } from 'pino'
 import type { Store } from '@gatehouse/store'
 import { createGateway, type Gateway } from './app.js'
@@ -11,6 +11,7 @@ import { openStore } from './open-store.js'
 import { prune, schedulePrune } from './maintenance/prune.js'
 import { createRequestListener } from './http/request-listener.js'
 import { ConfigError } from './errors.js'
+import { createNodeServer, type ConnectionLimits } from './http/node-server.js'
 
 export interface RunningGateway {
   url: string
@@ -32,9 +33,9 @@ export interface StartOptions {
   apiReference?: boolean
 }
 
-function listen(handler: Parameters<typeof createServer>[1], port: number, host: string): Promise<{ server: Server; url: string }> {
+function listen(handler: Parameters<typeof createNodeServer>[0], limits: ConnectionLimits, port: number, host: string): Promise<{ server: Server; url: string }> {
   return new Promise((resolve, reject) => {
-    const server = createServer(handler)
+    const server = createNodeServer(handler, limits)
     server.once('error', reject)
     server.listen(port, host, () => {
       const bound = (server.address() as AddressInfo).port
@@ -63,7 +64,10 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config.logLevel)
   // Errors of idle pool connections and of the revocation listener (which reconnects by itself).
-  const store = await openStore(config.database, { onError: (error) => logger.warn({ err: error }, 'store background error') })
+  // One line without a stack: while Postgres is down the feed's reconnects say so every time.
+  const store = await openStore(config.database, {
+    onError: (error) => logger.warn({ code: (error as { code?: unknown }).code, reason: error.message }, 'store background error'),
+  })
   const clock = options.clock ?? systemClock
   const gateway = createGateway({ config, store, clock, logger, hasher: options.hasher ?? createPasswordHasher(), apiReference: options.apiReference ?? false })
   // Before listening: the first key is made, and a wrong GATEHOUSE_MASTER_KEY stops the start here.
@@ -85,9 +89,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let url: string
   let ops: { server: Server; url: string } | undefined
   try {
-    ;({ server, url } = await listen(createRequestListener(gateway.app.fetch, config.host), config.port, config.host))
+    ;({ server, url } = await listen(createRequestListener(gateway.app.fetch, config.host), config.connections, config.port, config.host))
     if (config.opsAddress !== undefined) {
-      ops = await listen(createRequestListener(gateway.ops.fetch, config.opsAddress.host), config.opsAddress.port, config.opsAddress.host).catch(
+      ops = await listen(createRequestListener(gateway.ops.fetch, config.opsAddress.host), config.connections, config.opsAddress.port, config.opsAddress.host).catch(
         async (error: unknown) => {
           await closeServer(server, 0)
           throw error

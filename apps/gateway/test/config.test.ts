@@ -73,11 +73,36 @@ describe('bad values are clear errors', () => {
     [{ GATEHOUSE_PUBLIC_ORIGIN: 'app.example.com' }, 'GATEHOUSE_PUBLIC_ORIGIN'],
     [{ GATEHOUSE_PUBLIC_ORIGIN: 'https://app.example.com/path' }, 'GATEHOUSE_PUBLIC_ORIGIN'],
     [{ GATEHOUSE_ACCESS_TTL: '0' }, 'GATEHOUSE_ACCESS_TTL'],
-    [{ GATEHOUSE_ROTATE_GRACE: '600', GATEHOUSE_ROTATE_EVERY: '300' }, 'GATEHOUSE_ROTATE_GRACE'],
+    [{ GATEHOUSE_ROTATE_GRACE: '311', GATEHOUSE_ROTATE_EVERY: '10' }, 'GATEHOUSE_ROTATE_GRACE'],
     [{ GATEHOUSE_UPSTREAMS: 'orders' }, 'GATEHOUSE_UPSTREAMS'],
     [{ GATEHOUSE_UPSTREAMS: 'orders=ftp://x' }, 'GATEHOUSE_UPSTREAMS'],
     [{ GATEHOUSE_SIGNING_ALG: 'HS256' }, 'GATEHOUSE_SIGNING_ALG'],
+    [{ GATEHOUSE_HEADERS_TIMEOUT: '0' }, 'GATEHOUSE_HEADERS_TIMEOUT'],
+    [{ GATEHOUSE_HEADERS_TIMEOUT: '20000', GATEHOUSE_REQUEST_TIMEOUT: '10000' }, 'GATEHOUSE_REQUEST_TIMEOUT'],
+    [{ GATEHOUSE_KEEP_ALIVE_TIMEOUT: 'forever' }, 'GATEHOUSE_KEEP_ALIVE_TIMEOUT'],
+    [{ GATEHOUSE_MAX_CONNECTIONS: '0' }, 'GATEHOUSE_MAX_CONNECTIONS'],
   ])('%o -> names %s', (env, variable) => expectConfigError(() => loadConfig({ ...base, ...env }, base.GATEHOUSE_DATA_DIR), variable))
+
+  it('a rotation grace as long as the period, or longer, is allowed (up to 31 periods)', () => {
+    for (const [every, grace] of [['300', '300'], ['300', '600'], ['10', '310'], ['1', '30']]) {
+      const c = loadConfig({ ...base, GATEHOUSE_ROTATE_EVERY: every!, GATEHOUSE_ROTATE_GRACE: grace! }, base.GATEHOUSE_DATA_DIR)
+      expect([c.rotateEveryS, c.rotateGraceS]).toEqual([Number(every), Number(grace)])
+    }
+  })
+
+  it('connection limits have defaults and take their variables', () => {
+    expect(loadConfig(base, base.GATEHOUSE_DATA_DIR).connections).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 300_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 10_000,
+    })
+    const c = loadConfig(
+      { ...base, GATEHOUSE_HEADERS_TIMEOUT: '2000', GATEHOUSE_REQUEST_TIMEOUT: '0', GATEHOUSE_KEEP_ALIVE_TIMEOUT: '65000', GATEHOUSE_MAX_CONNECTIONS: '500' },
+      base.GATEHOUSE_DATA_DIR,
+    )
+    expect(c.connections).toEqual({ headersTimeoutMs: 2000, requestTimeoutMs: 0, keepAliveTimeoutMs: 65_000, maxConnections: 500 })
+  })
 
   it('a https public origin turns on secure cookies', () => {
     const c = loadConfig({ ...base, GATEHOUSE_PUBLIC_ORIGIN: 'https://app.example.com/' }, base.GATEHOUSE_DATA_DIR)

@@ -139,4 +139,22 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     expect(hasher.checks() - before).toBe(50)
     expect(responses.filter((r) => r.status === 401)).toHaveLength(50)
   })
+
+  it('100 admin revocations of one user\'s sessions split across A and B at once: all answered 204, each session revoked once', async () => {
+    const dana = await createUser('dana')
+    await createCore({ config, store: a.store, clock, hasher: createPasswordHasher() }).users.create(
+      { username: 'root', password: PASSWORD, roles: ['admin'] },
+      { actor: 'test' },
+    )
+    const admin = await login(b, 'root')
+    const cookies: string[] = []
+    for (let i = 0; i < 10; i++) cookies.push(await login(i % 2 === 0 ? a : b, 'dana'))
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => call(i % 2 === 0 ? a : b, `/admin/users/${dana.id}/sessions`, { method: 'DELETE', cookie: admin })),
+    )
+    expect(responses.map((r) => r.status)).toEqual(Array(100).fill(204))
+    for (const cookie of cookies) expect((await call(a, '/auth/session', { cookie })).status).toBe(401)
+    const revoked = await a.store.listAudit({ userId: dana.id, type: 'session.revoked' })
+    expect(revoked.filter((e) => e.details.reason === 'admin_revoked')).toHaveLength(10)
+  })
 })

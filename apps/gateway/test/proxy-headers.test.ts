@@ -14,7 +14,7 @@ afterEach(async () => {
 })
 
 /** An upstream that answers with hop-by-hop headers and a cookie of its own, and echoes what it saw. */
-async function setup(clock?: FakeClock) {
+async function setup(clock?: FakeClock, env?: Record<string, string>) {
   upstream = await startUpstream((req, res) => {
     req.resume()
     req.on('end', () => {
@@ -25,13 +25,20 @@ async function setup(clock?: FakeClock) {
         connection: 'x-upstream-hop',
         'x-upstream-hop': 'private',
         'proxy-authenticate': 'Basic realm="upstream"',
+        'clear-site-data': '"cookies", "storage"',
+        'access-control-allow-origin': 'https://evil.example',
+        'access-control-allow-credentials': 'true',
+        'access-control-allow-headers': '*',
+        'access-control-expose-headers': 'x-secret',
+        server: 'Apache/2.4.1 (Unix) OpenSSL/1.0.1',
+        'x-powered-by': 'PHP/5.6.40',
         upgrade: 'h2c',
         'x-end-to-end': 'kept',
       })
       res.end(JSON.stringify({ ok: true }))
     })
   })
-  gw = await startProxyGateway({ upstreams: { echo: upstream.url }, ...(clock ? { clock } : {}) })
+  gw = await startProxyGateway({ upstreams: { echo: upstream.url }, ...(clock ? { clock } : {}), ...(env ? { env } : {}) })
 }
 
 describe('proxy header hygiene', () => {
@@ -53,6 +60,17 @@ describe('proxy header hygiene', () => {
         'x-forwarded-host': 'evil.example',
         'x-forwarded-proto': 'gopher',
         'x-request-id': 'req-123',
+        'x-real-ip': '10.0.0.1',
+        'true-client-ip': '10.0.0.2',
+        'cf-connecting-ip': '10.0.0.3',
+        'x-client-ip': '10.0.0.4',
+        'x-cluster-client-ip': '10.0.0.5',
+        'fastly-client-ip': '10.0.0.6',
+        'x_forwarded_for': '10.0.0.7',
+        'x_real_ip': '10.0.0.8',
+        'X_Forwarded_Host': 'evil.example',
+        'x-forwarded-port': '1',
+        'x_custom_underscore': 'passes too',
         traceparent: TRACEPARENT,
         tracestate: 'vendor=1',
         'x-custom': 'passes',
@@ -65,7 +83,10 @@ describe('proxy header hygiene', () => {
     expect(url).toBe('/a/b?x=1&y=%2F')
     expect(headers.cookie).toBeUndefined()
     expect(headers.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/)
-    for (const name of ['proxy-authorization', 'x-client-hop', 'keep-alive', 'te', 'upgrade', 'forwarded', 'trailer', 'transfer-encoding']) {
+    const dropped = ['proxy-authorization', 'x-client-hop', 'keep-alive', 'te', 'upgrade', 'forwarded', 'trailer', 'transfer-encoding']
+    const addresses = ['x-real-ip', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip', 'fastly-client-ip']
+    const underscores = ['x_forwarded_for', 'x_real_ip', 'x_forwarded_host', 'x-forwarded-port']
+    for (const name of [...dropped, ...addresses, ...underscores]) {
       expect(headers[name], name).toBeUndefined()
     }
     // The gateway's own agent keeps its connection to the upstream alive; nothing the browser named.
@@ -74,7 +95,10 @@ describe('proxy header hygiene', () => {
     expect(headers['x-forwarded-for']).toBe('198.51.100.1, 127.0.0.1')
     expect(headers['x-forwarded-proto']).toBe('http')
     expect(headers['x-forwarded-host']).toBe(new URL(ORIGIN).host)
-    expect(headers['x-request-id']).toBe('req-123')
+    // A client's request id is not taken (no trusted proxy in front): the gateway makes its own.
+    expect(headers['x-request-id']).not.toBe('req-123')
+    expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(headers['x_custom_underscore']).toBe('passes too')
     expect(headers.traceparent).toBe(TRACEPARENT)
     expect(headers.tracestate).toBe('vendor=1')
     expect(headers['x-custom']).toBe('passes')
@@ -108,7 +132,26 @@ describe('proxy header hygiene', () => {
     // Connection and Keep-Alive here are the gateway's own, for its hop to the browser.
     expect(res.headers.connection ?? '').not.toContain('x-upstream-hop')
     expect(res.headers['keep-alive'] ?? '').not.toContain('77')
-    expect(res.headers['x-request-id']).toBe('req-456')
+    // The gateway decides what wipes the origin's storage and who may read it from elsewhere.
+    for (const name of ['clear-site-data', 'access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-headers', 'access-control-expose-headers', 'server', 'x-powered-by']) {
+      expect(res.headers[name], name).toBeUndefined()
+    }
+    expect(res.headers['x-request-id']).not.toBe('req-456')
+    expect(res.headers['x-request-id']).toBe(upstream.seen[0]!.headers['x-request-id'])
+  })
+
+  it('a trusted proxy in front may name the request id, when it is well-formed', async () => {
+    await setup(undefined, { GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1' })
+    const cookie = await gw.login('alice')
+    const good = await rawRequest(gw.url, '/api/echo/x', { headers: { cookie, 'x-request-id': 'lb-7f3a:01.2_x' } })
+    expect(good.headers['x-request-id']).toBe('lb-7f3a:01.2_x')
+    expect(upstream.seen[0]!.headers['x-request-id']).toBe('lb-7f3a:01.2_x')
+    for (const bad of ['has space', 'x'.repeat(129), 'semi;colon', 'a"quote']) {
+      const res = await rawRequest(gw.url, '/api/echo/x', { headers: { cookie, 'x-request-id': bad } })
+      expect(res.status).toBe(200)
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    }
+    expect(gw.logs.text()).not.toContain('semi;colon')
   })
 
   it("passes the gateway's own rotated session cookie on a proxied answer, and only that one", async () => {

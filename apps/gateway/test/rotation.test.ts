@@ -52,7 +52,7 @@ describe('cookie credential rotation and stolen-cookie detection', () => {
     expect(await gw.store.findSession(session!.sessionId!)).toMatchObject({ revokedReason: 'reuse_detected' })
   })
 
-  it('a credential two rotations old revokes the session even within the grace window', async () => {
+  it('a credential two rotations old, rotated out longer ago than the grace, revokes the session', async () => {
     const gw = await makeGateway({ env: ROTATE })
     await gw.createUser('alice')
     const c1 = await gw.login('alice')
@@ -82,6 +82,89 @@ describe('cookie credential rotation and stolen-cookie detection', () => {
       expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: next! } })).status).toBe(200)
       // The stragglers still holding the old cookie, within grace:
       expect((await fetch(`${running.url}/auth/session`, { headers: { cookie } })).status).toBe(200)
+    } finally {
+      await running.close()
+    }
+  })
+})
+
+describe('a rotation grace as long as the period or longer', () => {
+  // Rotate every 10 s, accept a rotated-out credential for 60 s after its own rotation.
+  const SHORT = { GATEHOUSE_ROTATE_EVERY: '10', GATEHOUSE_ROTATE_GRACE: '60' }
+
+  it('the gateway starts with it, and each predecessor counts from its own rotation however many followed', async () => {
+    const gw = await makeGateway({ env: SHORT })
+    const alice = await gw.createUser('alice')
+    const cookies = [await gw.login('alice')]
+    // Three rotations, 10 s apart: c0 out at +10, c1 at +20, c2 at +30.
+    for (let i = 0; i < 3; i++) {
+      gw.clock.advance(10_000)
+      const res = await gw.request('/auth/session', { cookie: cookies[i]! })
+      expect(res.status).toBe(200)
+      cookies.push(cookiePair(res)!)
+    }
+    expect(new Set(cookies).size).toBe(4)
+    gw.clock.advance(5_000) // +35
+    for (const cookie of cookies) {
+      const res = await gw.request('/auth/session', { cookie })
+      expect(res.status).toBe(200)
+      expect(res.headers.getSetCookie()).toEqual([]) // no rotation from a predecessor, none due for c3
+    }
+    gw.clock.advance(35_000) // +70: c0 is exactly 60 s past its rotation
+    expect((await gw.request('/auth/session', { cookie: cookies[0]! })).status).toBe(200)
+    expect((await gw.request('/auth/session', { cookie: cookies[2]! })).status).toBe(200)
+    gw.clock.advance(1_000) // +71: c0 is past its grace, c1 (out at +20) and c2 are not
+    expect((await gw.request('/auth/session', { cookie: cookies[1]! })).status).toBe(200)
+    const replay = await gw.request('/auth/session', { cookie: cookies[0]! })
+    expect(replay.status).toBe(401)
+    expect(await replay.json()).toMatchObject({ code: 'ERR_UNAUTHENTICATED' })
+    for (const cookie of cookies) expect((await gw.request('/auth/session', { cookie })).status).toBe(401)
+    expect((await gw.store.listAudit({ userId: alice.id, type: 'session.reuse_detected' }))).toHaveLength(1)
+  })
+
+  it('the remembered predecessors stay bounded: only those within their grace are kept', async () => {
+    const gw = await makeGateway({ env: { GATEHOUSE_ROTATE_EVERY: '1', GATEHOUSE_ROTATE_GRACE: '5' } })
+    await gw.createUser('alice')
+    let cookie = await gw.login('alice')
+    const seen: string[] = [cookie]
+    for (let i = 0; i < 40; i++) {
+      gw.clock.advance(1_000)
+      const res = await gw.request('/auth/session', { cookie })
+      expect(res.status).toBe(200)
+      cookie = cookiePair(res)!
+      seen.push(cookie)
+    }
+    const sid = ((await (await gw.request('/auth/session', { cookie })).json()) as { session: { id: string } }).session.id
+    const session = await gw.store.findSession(sid)
+    // seen[k] was issued at +k and rotated out at +k+1; at +40 those out at +35 … +40 are kept.
+    expect(session!.previousCredentials.map((p) => p.rotatedAt - session!.credentialRotatedAt)).toEqual([0, -1000, -2000, -3000, -4000, -5000])
+    expect((await gw.request('/auth/session', { cookie: seen[34]! })).status).toBe(200)
+    expect((await gw.request('/auth/session', { cookie: seen[33]! })).status).toBe(401)
+  })
+
+  it('200 parallel requests over five rotations on a real server, holding cookies of every age, all succeed', async () => {
+    const clock = new FakeClock()
+    const gw = await makeGateway({ env: SHORT, clock })
+    await gw.createUser('alice')
+    const cookies = [await gw.login('alice')]
+    const running = await startGateway({ ...gw.config, port: 0 }, { clock, logger: createLogger('silent') })
+    try {
+      for (let round = 0; round < 5; round++) {
+        clock.advance(10_000)
+        // Requests in flight carry every cookie the browser held so far; the newest one rotates.
+        const responses = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => fetch(`${running.url}/auth/session`, { headers: { cookie: cookies[cookies.length - 1 - (i % cookies.length)]! } })),
+        )
+        expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200))
+        const fresh = new Set(responses.flatMap((r) => r.headers.getSetCookie()).map((h) => h.split(';')[0]!))
+        expect(fresh.size).toBe(1)
+        cookies.push(...fresh)
+      }
+      // +50: the first cookie (out at +10) is 40 s past its rotation: still fine.
+      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: cookies[0]! } })).status).toBe(200)
+      clock.advance(21_000) // +71: now it is a replay
+      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: cookies[0]! } })).status).toBe(401)
+      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: cookies.at(-1)! } })).status).toBe(401)
     } finally {
       await running.close()
     }

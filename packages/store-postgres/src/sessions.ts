@@ -1,11 +1,21 @@
-import { and, count, desc, eq, gt, isNull, lt, lte, ne, or } from 'drizzle-orm'
-import type { CredentialRotation, Millis, RevocationReason, Session, User } from '@gatehouse/store'
+import { and, count, desc, eq, gt, inArray, isNull, lt, lte, ne, or } from 'drizzle-orm'
+import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type User } from '@gatehouse/store'
 import type { PgDb } from './db.js'
 import { sessions, users } from './schema.js'
 
 type Row = typeof sessions.$inferSelect
 
-const toSession = (row: Row): Session => ({ ...row, revokedReason: row.revokedReason as RevocationReason | null })
+const toSession = ({ previousCredentialHash: _superseded, previousCredentials, ...row }: Row): Session => ({
+  ...row,
+  previousCredentials: decodePreviousCredentials(previousCredentials),
+  revokedReason: row.revokedReason as RevocationReason | null,
+})
+
+const toRow = ({ previousCredentials, ...session }: Session) => ({
+  ...session,
+  previousCredentials: encodePreviousCredentials(previousCredentials),
+  previousCredentialHash: previousCredentials[0]?.hash ?? null,
+})
 
 export const liveSession = (now: Millis) =>
   and(isNull(sessions.revokedAt), gt(sessions.idleExpiresAt, now), gt(sessions.absoluteExpiresAt, now))
@@ -17,7 +27,7 @@ export const liveSession = (now: Millis) =>
 export function createSessionOps(db: PgDb) {
   return {
     async createSession(session: Session): Promise<void> {
-      await db.insert(sessions).values(session)
+      await db.insert(sessions).values(toRow(session))
     },
     async findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null> {
       const [row] = await db.select({ session: sessions, user: users }).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(eq(sessions.id, id))
@@ -33,7 +43,12 @@ export function createSessionOps(db: PgDb) {
     async rotateSessionCredential(id: string, r: CredentialRotation): Promise<boolean> {
       const result = await db
         .update(sessions)
-        .set({ previousCredentialHash: r.expectedHash, credentialHash: r.newHash, credentialRotatedAt: r.now })
+        .set({
+          previousCredentials: encodePreviousCredentials(r.previousCredentials),
+          previousCredentialHash: r.expectedHash,
+          credentialHash: r.newHash,
+          credentialRotatedAt: r.now,
+        })
         .where(and(eq(sessions.id, id), eq(sessions.credentialHash, r.expectedHash), liveSession(r.now)))
       return result.rowCount === 1
     },
@@ -46,16 +61,19 @@ export function createSessionOps(db: PgDb) {
       return row ? toSession(row) : null
     },
     async revokeUserSessions(userId: string, reason: RevocationReason, now: Millis, options: { exceptSessionId?: string } = {}): Promise<string[]> {
+      const live = and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        options.exceptSessionId === undefined ? undefined : ne(sessions.id, options.exceptSessionId),
+      )
+      // The rows are locked in id order first: two gateways revoking one user's sessions at once
+      // then queue behind each other instead of each holding what the other waits for (a
+      // deadlock that remains is retried by withStoreErrors).
+      const ordered = db.select({ id: sessions.id }).from(sessions).where(live).orderBy(sessions.id).for('update')
       const rows = await db
         .update(sessions)
         .set({ revokedAt: now, revokedReason: reason })
-        .where(
-          and(
-            eq(sessions.userId, userId),
-            isNull(sessions.revokedAt),
-            options.exceptSessionId === undefined ? undefined : ne(sessions.id, options.exceptSessionId),
-          ),
-        )
+        .where(and(inArray(sessions.id, ordered), isNull(sessions.revokedAt)))
         .returning({ id: sessions.id })
       return rows.map((r) => r.id)
     },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { verifyAuditChain, type RateLimitPolicy, type RefreshTokenRenewalResult } from '@gatehouse/store'
 import { newSession, newSigningKey, newUser, T0 } from '@gatehouse/store/conformance'
+import { Client } from 'pg'
 import { createPostgresStore, type PostgresStore } from '../src/index.js'
 import { emptyDatabase } from './databases.js'
 import { postgresForTests } from './pg-cluster.js'
@@ -14,9 +15,10 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
   const database = emptyDatabase(pg.cluster!, 'concurrency')
   let a: PostgresStore
   let b: PostgresStore
+  let url: string
   const either = (i: number) => (i % 2 === 0 ? a : b)
   beforeEach(async () => {
-    const url = await database.reset()
+    url = await database.reset()
     ;[a, b] = await Promise.all([createPostgresStore({ url }), createPostgresStore({ url })])
   })
   afterEach(async () => {
@@ -32,10 +34,15 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     const s = newSession(user.id)
     await a.createSession(s)
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => either(i).rotateSessionCredential(s.id, { expectedHash: s.credentialHash, newHash: `new-${i}`, now: T0 + 1 })),
+      Array.from({ length: 40 }, (_, i) => either(i).rotateSessionCredential(s.id, {
+          expectedHash: s.credentialHash,
+          newHash: `new-${i}`,
+          now: T0 + 1,
+          previousCredentials: [{ hash: s.credentialHash, rotatedAt: T0 + 1 }],
+        })),
     )
     expect(results.filter(Boolean)).toHaveLength(1)
-    expect(await b.findSession(s.id)).toMatchObject({ credentialHash: `new-${results.indexOf(true)}`, previousCredentialHash: s.credentialHash })
+    expect(await b.findSession(s.id)).toMatchObject({ credentialHash: `new-${results.indexOf(true)}`, previousCredentials: [{ hash: s.credentialHash, rotatedAt: T0 + 1 }] })
   })
 
   it('revocation: of two gateways revoking one session, one gets it', async () => {
@@ -153,5 +160,60 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     const flat = retired.flat()
     expect(flat).toHaveLength(20)
     expect(new Set(flat).size).toBe(20)
+  })
+
+  it('revoking every session of one user: 200 calls on two gateways at once, none fails, each session revoked once', async () => {
+    const user = await a.createUser(newUser())
+    const ids: string[] = []
+    for (let i = 0; i < 40; i++) {
+      const s = newSession(user.id)
+      await either(i).createSession(s)
+      ids.push(s.id)
+    }
+    // Touches and expiry sweeps run meanwhile, as live traffic and prune would.
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        i % 10 === 0
+          ? either(i).touchSession(ids[i % ids.length]!, T0 + 2, T0 + 60_000).then(() => [] as string[])
+          : i % 10 === 1
+            ? either(i).expireSessions(T0 + 1).then((rows) => rows.map((r) => r.id))
+            : either(i).revokeUserSessions(user.id, 'logout', T0 + 1, i % 3 === 0 ? { exceptSessionId: ids[0]! } : {}),
+      ),
+    )
+    const revoked = results.flat()
+    expect([...revoked].sort()).toEqual([...ids].sort())
+    expect(await a.listActiveSessions(user.id, T0 + 1)).toEqual([])
+  })
+
+  it('a deadlock that Postgres breaks by aborting the store is retried, not surfaced', async () => {
+    const user = await a.createUser(newUser())
+    const first = newSession(user.id, { id: 'a-first' })
+    const second = newSession(user.id, { id: 'b-second' })
+    await a.createSession(first)
+    await a.createSession(second)
+    const other = new Client({ connectionString: url })
+    const watch = new Client({ connectionString: url })
+    await Promise.all([other.connect(), watch.connect()])
+    try {
+      // Another writer holds the second row, and will detect deadlocks last: the store's
+      // statement is the one Postgres aborts (40P01).
+      await other.query(`set deadlock_timeout = '30s'`)
+      await other.query('begin')
+      await other.query(`update sessions set last_seen_at = last_seen_at + 1 where id = 'b-second'`)
+      const revoking = a.revokeUserSessions(user.id, 'logout', T0 + 1)
+      // The store has locked the first row and waits for the second...
+      for (let i = 0; ; i++) {
+        const { rows } = await watch.query(`select count(*)::int as n from pg_stat_activity where application_name = 'gatehouse' and wait_event_type = 'Lock'`)
+        if (rows[0].n > 0) break
+        if (i > 500) throw new Error('the store never waited for the lock')
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      // ...and now the other writer waits for the first: a cycle.
+      const closing = other.query(`update sessions set last_seen_at = last_seen_at + 1 where id = 'a-first'`).then(() => other.query('commit'))
+      const [ids] = await Promise.all([revoking, closing])
+      expect([...ids].sort()).toEqual(['a-first', 'b-second'])
+    } finally {
+      await Promise.all([other.end(), watch.end()])
+    }
   })
 })

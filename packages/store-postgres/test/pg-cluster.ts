@@ -30,6 +30,10 @@ export interface PgCluster {
   createDatabase(name: string, options?: { template?: string }): Promise<string>
   /** Runs one statement on the `postgres` database. */
   admin(sql: string): Promise<void>
+  /** Stops the server (an outage: connections are cut, new ones refused) but keeps its data. */
+  pause(): Promise<void>
+  /** Starts the paused server again, on the same port with the same data. */
+  resume(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -221,10 +225,11 @@ async function startCluster(bindir: string): Promise<PgCluster> {
   try {
     await initdbFromCache(runner, data)
     let port = 0
+    let serverOptions = ''
     for (let attempt = 1; ; attempt++) {
       port = await freePort()
       // Durability is worth nothing for a throwaway cluster; without it commits and DDL are cheap.
-      const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`
+      serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`
       try {
         await pgTool(runner, dir, 'pg_ctl', ['start', '-w', '-t', '30', '-D', data, '-l', log, '-o', serverOptions])
         break
@@ -256,6 +261,16 @@ async function startCluster(bindir: string): Promise<PgCluster> {
         const ident = (s: string) => `"${s.replace(/"/g, '""')}"`
         await admin(`create database ${ident(name)}${options.template ? ` template ${ident(options.template)}` : ''}`)
         return url(name)
+      },
+      async pause() {
+        if (!started) return
+        started = false
+        await pgTool(runner, dir, 'pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w'])
+      },
+      async resume() {
+        if (started) return
+        await pgTool(runner, dir, 'pg_ctl', ['start', '-w', '-t', '30', '-D', data, '-l', log, '-o', serverOptions])
+        started = true
       },
       async stop() {
         watchdog.kill()

@@ -26,7 +26,13 @@ export const sessions = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     credentialHash: text('credential_hash').notNull(),
+    /**
+     * Superseded by previous_credentials; still written (the newest predecessor) so that a
+     * gateway of the previous release, during a rolling upgrade, keeps honouring the grace.
+     */
     previousCredentialHash: text('previous_credential_hash'),
+    /** JSON `[{hash, rotatedAt}]`, newest first (see decodePreviousCredentials). */
+    previousCredentials: text('previous_credentials').notNull().default('[]'),
     credentialRotatedAt: integer('credential_rotated_at').notNull(),
     deviceName: text('device_name').notNull(),
     userAgent: text('user_agent').notNull(),

@@ -1,7 +1,7 @@
-import type { RevocationReason, Session, User } from '@gatehouse/store'
+import { decodePreviousCredentials, type RevocationReason, type Session, type User } from '@gatehouse/store'
 
 export const SESSION_WITH_USER_SQL = `
-SELECT s.id, s.user_id, s.credential_hash, s.previous_credential_hash, s.credential_rotated_at,
+SELECT s.id, s.user_id, s.credential_hash, s.previous_credentials, s.credential_rotated_at,
        s.device_name, s.user_agent, s.client_ip, s.created_at, s.last_seen_at, s.idle_expires_at,
        s.absolute_expires_at, s.revoked_at, s.revoked_reason,
        u.username AS u_username, u.password_hash AS u_password_hash, u.roles AS u_roles,
@@ -14,7 +14,7 @@ export interface JoinedRow {
   id: string
   user_id: string
   credential_hash: string
-  previous_credential_hash: string | null
+  previous_credentials: string
   credential_rotated_at: number
   device_name: string
   user_agent: string
@@ -40,7 +40,7 @@ export function splitJoinedRow(r: JoinedRow): { session: Session; user: User } {
       id: r.id,
       userId: r.user_id,
       credentialHash: r.credential_hash,
-      previousCredentialHash: r.previous_credential_hash,
+      previousCredentials: decodePreviousCredentials(r.previous_credentials),
       credentialRotatedAt: r.credential_rotated_at,
       deviceName: r.device_name,
       userAgent: r.user_agent,

@@ -1,14 +1,20 @@
 import { and, count, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
-import type { CredentialRotation, Millis, RevocationReason, Session, User } from '@gatehouse/store'
+import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type User } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { sessions } from './schema.js'
 import { SESSION_WITH_USER_SQL, splitJoinedRow, type JoinedRow } from './session-with-user.js'
 
 type Row = typeof sessions.$inferSelect
 
-function toSession(row: Row): Session {
-  return { ...row, revokedReason: row.revokedReason as RevocationReason | null }
+function toSession({ previousCredentialHash: _superseded, previousCredentials, ...row }: Row): Session {
+  return { ...row, previousCredentials: decodePreviousCredentials(previousCredentials), revokedReason: row.revokedReason as RevocationReason | null }
 }
+
+const toRow = ({ previousCredentials, ...session }: Session) => ({
+  ...session,
+  previousCredentials: encodePreviousCredentials(previousCredentials),
+  previousCredentialHash: previousCredentials[0]?.hash ?? null,
+})
 
 const live = (now: Millis) =>
   and(isNull(sessions.revokedAt), gt(sessions.idleExpiresAt, now), gt(sessions.absoluteExpiresAt, now))
@@ -28,7 +34,7 @@ export function createSessionOps(db: SqliteDb) {
 
   return {
     async createSession(session: Session): Promise<void> {
-      db.insert(sessions).values(session).run()
+      db.insert(sessions).values(toRow(session)).run()
     },
     async findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null> {
       const row = withUser.get(id) as JoinedRow | undefined
@@ -44,7 +50,12 @@ export function createSessionOps(db: SqliteDb) {
     async rotateSessionCredential(id: string, r: CredentialRotation): Promise<boolean> {
       const result = db
         .update(sessions)
-        .set({ previousCredentialHash: r.expectedHash, credentialHash: r.newHash, credentialRotatedAt: r.now })
+        .set({
+          previousCredentials: encodePreviousCredentials(r.previousCredentials),
+          previousCredentialHash: r.expectedHash,
+          credentialHash: r.newHash,
+          credentialRotatedAt: r.now,
+        })
         .where(and(eq(sessions.id, id), eq(sessions.credentialHash, r.expectedHash), live(r.now)))
         .run()
       return result.changes === 1

@@ -7,3 +7,4 @@ export { AUDIT_GENESIS, auditHash, canonicalJson, chainAuditEvent, verifyAuditCh
 export { afterAttempt, afterRelease, reserve, type RateLimitPolicy, type RateLimitRequest, type RateLimitState, type RateLimitStore, type Reservation } from './rate-limit.js'
 export type { RevocationFeed } from './revocation-feed.js'
 export { withStoreErrors, errorField } from './store-errors.js'
+export { decodePreviousCredentials, encodePreviousCredentials } from './previous-credentials.js'

@@ -53,8 +53,12 @@ export interface Session {
   userId: string
   /** SHA-256 (hex) of the current cookie credential; the credential itself is never stored. */
   credentialHash: string
-  /** Hash of the credential it replaced, accepted only within the rotation grace window. */
-  previousCredentialHash: string | null
+  /**
+   * The credentials it replaced, newest first, each with the time it was rotated out: each is
+   * accepted only within the rotation grace window after its own rotation. Bounded by the
+   * caller (credentials past their grace are not kept).
+   */
+  previousCredentials: readonly PreviousCredential[]
   credentialRotatedAt: Millis
   deviceName: string
   userAgent: string
@@ -67,11 +71,23 @@ export interface Session {
   revokedReason: RevocationReason | null
 }
 
+export interface PreviousCredential {
+  /** SHA-256 (hex) of a rotated-out credential. */
+  hash: string
+  /** When it stopped being the current one. */
+  rotatedAt: Millis
+}
+
 export interface CredentialRotation {
   /** The hash the caller saw as current; the rotation only happens if it still is. */
   expectedHash: string
   newHash: string
   now: Millis
+  /**
+   * The predecessors to keep, newest first: `expectedHash` rotated out at `now`, then those of
+   * the session as the caller read it that are still within their grace. Stored as given.
+   */
+  previousCredentials: readonly PreviousCredential[]
 }
 
 export interface AuditEventInput {

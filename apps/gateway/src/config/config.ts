@@ -1,4 +1,5 @@
 import type { BlockList } from 'node:net'
+import type { ConnectionLimits } from '../http/node-server.js'
 import type { CookieSecret } from './cookie-secrets.js'
 import type { DatabaseTarget } from './database-url.js'
 import type { ProviderConfig } from './providers-file.js'
@@ -29,6 +30,8 @@ export interface GatewayConfig {
   cookieSecrets: CookieSecret[]
   masterKey: string
   upstreamTimeoutMs: number
+  /** The public listener's timeouts and connection cap (slow clients are cut, not waited for). */
+  connections: ConnectionLimits
   accessTtlS: number
   idleTtlS: number
   absoluteTtlS: number

@@ -14,6 +14,7 @@ import { parseLoginLimits } from './login-limits.js'
 import { parseOpsAddress } from './ops-address.js'
 import { parseKnownRoles } from './known-roles.js'
 import { parseTrustedProxies } from '../http/client-ip.js'
+import { MAX_REMEMBERED_CREDENTIALS } from '../session/session-manager.js'
 
 export const DEFAULT_UPSTREAMS = 'orders=http://127.0.0.1:4001,profile=http://127.0.0.1:4002'
 
@@ -30,6 +31,10 @@ const EnvSchema = z.object({
   GATEHOUSE_COOKIE_SECRET: z.string().optional(),
   GATEHOUSE_MASTER_KEY: z.string().optional(),
   GATEHOUSE_UPSTREAM_TIMEOUT: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
+  GATEHOUSE_HEADERS_TIMEOUT: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  GATEHOUSE_REQUEST_TIMEOUT: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+  GATEHOUSE_KEEP_ALIVE_TIMEOUT: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  GATEHOUSE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   GATEHOUSE_ACCESS_TTL: seconds(300, 3600),
   GATEHOUSE_IDLE_TTL: seconds(1800),
   GATEHOUSE_ABSOLUTE_TTL: seconds(604_800),
@@ -100,8 +105,13 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   const masterKey = secret('GATEHOUSE_MASTER_KEY', 'master-key')
   assertStrongSecret('GATEHOUSE_MASTER_KEY', masterKey)
 
-  if (e.GATEHOUSE_ROTATE_GRACE >= e.GATEHOUSE_ROTATE_EVERY) {
-    throw new ConfigError('GATEHOUSE_ROTATE_GRACE', 'must be shorter than GATEHOUSE_ROTATE_EVERY')
+  // A grace longer than the period is fine (a short period, slow networks): every rotated-out
+  // credential is remembered through its own grace, up to a bound per session.
+  if (e.GATEHOUSE_ROTATE_GRACE > (MAX_REMEMBERED_CREDENTIALS - 1) * e.GATEHOUSE_ROTATE_EVERY) {
+    throw new ConfigError('GATEHOUSE_ROTATE_GRACE', `may be at most ${MAX_REMEMBERED_CREDENTIALS - 1} × GATEHOUSE_ROTATE_EVERY`)
+  }
+  if (e.GATEHOUSE_REQUEST_TIMEOUT !== 0 && e.GATEHOUSE_REQUEST_TIMEOUT < e.GATEHOUSE_HEADERS_TIMEOUT) {
+    throw new ConfigError('GATEHOUSE_REQUEST_TIMEOUT', 'must be 0 (no limit) or at least GATEHOUSE_HEADERS_TIMEOUT')
   }
   if (e.GATEHOUSE_TOKEN_FORMAT === 'paseto' && e.GATEHOUSE_SIGNING_ALG !== 'EdDSA') {
     throw new ConfigError('GATEHOUSE_TOKEN_FORMAT', `paseto (v4.public) signs with Ed25519 keys: set GATEHOUSE_SIGNING_ALG=EdDSA, not ${e.GATEHOUSE_SIGNING_ALG}`)
@@ -123,6 +133,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     cookieSecrets,
     masterKey,
     upstreamTimeoutMs: e.GATEHOUSE_UPSTREAM_TIMEOUT,
+    connections: {
+      headersTimeoutMs: e.GATEHOUSE_HEADERS_TIMEOUT,
+      requestTimeoutMs: e.GATEHOUSE_REQUEST_TIMEOUT,
+      keepAliveTimeoutMs: e.GATEHOUSE_KEEP_ALIVE_TIMEOUT,
+      maxConnections: e.GATEHOUSE_MAX_CONNECTIONS,
+    },
     accessTtlS: e.GATEHOUSE_ACCESS_TTL,
     idleTtlS: e.GATEHOUSE_IDLE_TTL,
     absoluteTtlS: e.GATEHOUSE_ABSOLUTE_TTL,

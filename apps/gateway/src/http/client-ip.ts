@@ -35,7 +35,7 @@ function trusted(list: BlockList, address: string): boolean {
   return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4')
 }
 
-/** Whether the socket's peer is one of the trusted proxies. */
+/** Whether the socket's peer is one of the trusted proxies (never, when none are configured). */
 export function isTrustedPeer(peer: string | undefined, proxies: BlockList): boolean {
   return peer !== undefined && trusted(proxies, normalize(peer))
 }

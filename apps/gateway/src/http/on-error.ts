@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
+import { STORE_ERROR_CODES } from '@gatehouse/store'
 import { GatewayError, type GatewayErrorCode } from '../errors.js'
 import type { AppEnv } from './app-env.js'
 import { problemResponse } from './problem.js'
@@ -17,9 +18,30 @@ function codeForStatus(status: number): GatewayErrorCode {
   }
 }
 
-/** The one place that turns an error into a status and a problem+json body. */
-export function createErrorHandler(logger: Logger) {
+/** Seconds a client is asked to wait while the store is down: a restart or a failover. */
+export const STORE_RETRY_AFTER_S = 5
+
+/** The store's ERR_STORE_UNAVAILABLE, on the error or down its causes (a token error wraps one). */
+function storeFailure(error: unknown): (Error & { code: string }) | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === STORE_ERROR_CODES.unavailable) return e as Error & { code: string }
+  }
+  return undefined
+}
+
+/**
+ * The one place that turns an error into a status and a problem+json body. A store that fails
+ * or does not answer is not our bug: 503 with Retry-After, one warning line naming the failed
+ * operation (no stack: the store's messages carry no SQL or values), and a count in /metrics.
+ */
+export function createErrorHandler(logger: Logger, onStoreUnavailable: () => void = () => {}) {
   return (error: Error, c: Context<AppEnv>): Response => {
+    const store = storeFailure(error)
+    if (store !== undefined) {
+      onStoreUnavailable()
+      logger.warn({ requestId: c.get('requestId'), code: store.code, reason: store.message }, 'store unavailable')
+      return problemResponse('ERR_STORE_UNAVAILABLE', { headers: { 'retry-after': String(STORE_RETRY_AFTER_S) } })
+    }
     if (error instanceof GatewayError) {
       return problemResponse(error.code, { detail: error.detail, extensions: error.extensions, headers: error.headers })
     }

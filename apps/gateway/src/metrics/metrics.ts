@@ -68,6 +68,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     help: 'Login or password attempts refused with 429',
     registers: [registry],
   })
+  const storeUnavailable = new Counter({
+    name: 'gatehouse_store_unavailable_total',
+    help: 'Requests answered 503 because the session store (SQLite or Postgres) failed or did not answer',
+    registers: [registry],
+  })
   const activeSessions = new Gauge({ name: 'gatehouse_active_sessions', help: 'Live sessions in the store', registers: [registry] })
   const keyAge = new Gauge({ name: 'gatehouse_signing_key_age_seconds', help: 'Age of the key that signs new tokens', registers: [registry] })
 
@@ -80,6 +85,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     revocations,
     reuse,
     rateLimited,
+    storeUnavailable,
     activeSessions,
     keyAge,
     /** Every 429 of the login limits (the audit trail keeps only the first of each lockout). */

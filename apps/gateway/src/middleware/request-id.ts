@@ -1,14 +1,32 @@
 import { randomUUID } from 'node:crypto'
+import type { BlockList } from 'node:net'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../http/app-env.js'
+import { isTrustedPeer } from '../http/client-ip.js'
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-/** Keeps a well-formed incoming X-Request-Id (a load balancer's), otherwise makes one. */
-export const requestId = createMiddleware<AppEnv>(async (c, next) => {
-  const incoming = c.req.header('x-request-id')
-  const id = incoming !== undefined && SAFE_ID.test(incoming) ? incoming : randomUUID()
-  c.set('requestId', id)
-  await next()
-  c.res.headers.set('x-request-id', id)
-})
+function socketPeer(env: unknown): string | undefined {
+  return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress
+}
+
+/**
+ * Keeps an incoming X-Request-Id only when a trusted proxy (GATEHOUSE_TRUSTED_PROXIES) sent it
+ * and it is well-formed (a load balancer's id, so its logs and ours line up); anything a client
+ * chose is replaced by a fresh one, so no client can make its requests look like another's in
+ * the logs or the upstreams'.
+ */
+export function requestId(trustedProxies: BlockList) {
+  const anyTrusted = trustedProxies.rules.length > 0
+  return createMiddleware<AppEnv>(async (c, next) => {
+    let id: string | undefined
+    if (anyTrusted) {
+      const incoming = c.req.header('x-request-id')
+      if (incoming !== undefined && SAFE_ID.test(incoming) && isTrustedPeer(socketPeer(c.env), trustedProxies)) id = incoming
+    }
+    id ??= randomUUID()
+    c.set('requestId', id)
+    await next()
+    c.res.headers.set('x-request-id', id)
+  })
+}

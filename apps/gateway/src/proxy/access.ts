@@ -28,7 +28,7 @@ export interface AccessGranted {
 /**
  * The one decision behind `/api/<name>/*` and `/auth/forward`: may this session call this
  * method on this upstream path, and with which token. Refusals are GatewayErrors (404 unknown
- * upstream, 401 no session, 403 missing role).
+ * upstream, but 401 first without a session; 401 no session, 403 missing role).
  */
 export interface AccessDecision {
   /** `vars` is the request's context: its session, or why the session its cookie named ended. */
@@ -58,7 +58,12 @@ export function createAccessDecision(deps: AccessDeps): AccessDecision {
   return {
     decide(target, method, vars) {
       const auth = vars.get('auth')
-      if (!known.has(target.name)) throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such upstream' })
+      // The session first: without one, an unknown name gets the same 401 as a known one, so
+      // the upstreams cannot be listed without logging in.
+      if (!known.has(target.name)) {
+        if (auth === undefined) throw unauthenticated(vars)
+        throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such upstream' })
+      }
       const policy = policyFor(target.name, method, target.rest)
       if (auth === undefined) {
         if (policy.anonymous) return { policy, auth }

@@ -46,7 +46,7 @@ export function withDirectResponses(fetch: Fetch): Fetch {
     if (!(outgoing instanceof ServerResponse) || outgoing.headersSent) return response
     const body = upstream ?? takeUpstreamBody(response.body)
     if (body === undefined) return response
-    outgoing.writeHead(response.status, response.statusText, nodeHeaders(response.headers))
+    outgoing.writeHead(response.status, nodeHeaders(response.headers))
     // An error on either side destroys both: the client sees a cut-off body, the upstream a reset.
     // (By hand rather than stream.pipeline, which makes an AbortController per call.)
     body.once('error', () => outgoing.destroy())

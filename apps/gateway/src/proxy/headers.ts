@@ -17,8 +17,10 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 
 /**
  * Never forwarded from the browser: its credentials (the session cookie, any Authorization it
- * sends), the host (the upstream's own is set), `Expect` (the gateway answered it already), and
- * the headers the gateway sets itself.
+ * sends), the host (the upstream's own is set), `Expect` (the gateway answered it already), the
+ * headers the gateway sets itself, and every header a client could use to claim an address
+ * (frameworks and CDNs read these as the client's IP): the upstream learns the client from
+ * X-Forwarded-For, which the gateway writes.
  */
 const NOT_FROM_BROWSER: ReadonlySet<string> = new Set([
   'cookie',
@@ -29,13 +31,40 @@ const NOT_FROM_BROWSER: ReadonlySet<string> = new Set([
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-forwarded-prefix',
+  'x-original-forwarded-for',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-original-host',
+  'x-host',
   'x-request-id',
   'traceparent',
   'tracestate',
 ])
 
-/** Never passed back to the browser: upstream cookies would land on the gateway's origin. */
-const NOT_FROM_UPSTREAM: ReadonlySet<string> = new Set(['set-cookie', 'set-cookie2'])
+/**
+ * Never passed back to the browser: upstream cookies would land on the gateway's origin; wiping
+ * the origin's storage (Clear-Site-Data) and opening it to other origins (CORS) are the
+ * gateway's decisions, not one service's; Server and X-Powered-By only tell an attacker what
+ * runs behind.
+ */
+const NOT_FROM_UPSTREAM: ReadonlySet<string> = new Set(['set-cookie', 'set-cookie2', 'clear-site-data', 'server', 'x-powered-by'])
+const NOT_FROM_UPSTREAM_PREFIX = 'access-control-'
+
+/**
+ * `X_Forwarded_For` reaches CGI-style readers (PHP, WSGI, Rack) as the same variable as
+ * `X-Forwarded-For`, so an underscore spelling is judged as its dashed twin.
+ */
+function refusedFromBrowser(name: string): boolean {
+  if (NOT_FROM_BROWSER.has(name)) return true
+  return name.includes('_') && NOT_FROM_BROWSER.has(name.replaceAll('_', '-'))
+}
 
 type HeaderValue = string | string[] | undefined
 /** Node's `IncomingMessage.headers` (fast path) or a fetch `Headers` (anything else). */
@@ -85,7 +114,7 @@ export function upstreamRequestHeaders(source: HeaderSource, context: ForwardCon
   const out: OutgoingHttpHeaders = {}
   const named = connectionNamed(source)
   for (const [name, value] of entries(source)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || NOT_FROM_BROWSER.has(name) || named?.has(name)) continue
+    if (value === undefined || HOP_BY_HOP.has(name) || refusedFromBrowser(name) || named?.has(name)) continue
     out[name] = value
   }
   out['x-forwarded-for'] = forwardedFor(named?.has('x-forwarded-for') ? undefined : read(source, 'x-forwarded-for'), context.clientIp)
@@ -109,7 +138,9 @@ export function clientResponseHeaders(source: IncomingHttpHeaders): Headers {
   const out = new Headers()
   const named = connectionNamed(source)
   for (const [name, value] of Object.entries(source)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || NOT_FROM_UPSTREAM.has(name) || named?.has(name)) continue
+    if (value === undefined || HOP_BY_HOP.has(name) || NOT_FROM_UPSTREAM.has(name) || name.startsWith(NOT_FROM_UPSTREAM_PREFIX) || named?.has(name)) {
+      continue
+    }
     if (Array.isArray(value)) for (const v of value) out.append(name, v)
     else out.set(name, value)
   }

@@ -73,7 +73,7 @@ function requestBody(c: Context<AppEnv>, incoming: IncomingMessage | undefined):
 
 /**
  * `ANY /api/<name>/<rest>` -> `<upstream url>/<rest>`: refused at the gateway when the path could
- * escape, the upstream is unknown, the session is missing, a role is missing or the declared
+ * escape, the session is missing, the upstream is unknown, a role is missing or the declared
  * body is too large, before the upstream sees a byte; otherwise streamed both ways with the
  * internal JWT in place of the browser's credentials.
  */
@@ -146,9 +146,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
     // On a node server the body is handed to the server wrapper beside the Response, which then
     // pipes it socket to socket; no web stream is made for it (that costs more than the rest).
     const handedOver = !noBody && clientGone.client !== undefined && handOverUpstreamBody(c.env, res)
+    // The upstream's reason phrase is not passed on: it means nothing in HTTP/1.1, and control
+    // characters in it would make the answer unwritable after the log had recorded it.
     return new Response(noBody || handedOver ? null : upstreamBody(res), {
       status: res.statusCode,
-      statusText: res.statusMessage,
       headers: clientResponseHeaders(res.headers),
     })
   })

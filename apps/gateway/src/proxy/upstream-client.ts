@@ -121,6 +121,14 @@ export function createUpstreamClient(baseUrl: string, options: UpstreamClientOpt
         settle()
         resolve(res)
       })
+      // A 101 to a request that asked for no upgrade: node hands over the raw socket (or, with
+      // no listener, drops it without a word). The gateway proxies no upgrades: it is a bad answer.
+      outgoing.once('upgrade', (_res: IncomingMessage, socket: { destroy(): void }) => {
+        socket.destroy()
+        if (settled) return
+        settle()
+        reject(new GatewayError('ERR_UPSTREAM_UNREACHABLE', { detail: 'the upstream switched protocols unasked' }))
+      })
       outgoing.on('error', (error: Error & { code?: string }) => {
         if (settled) return
         settle()

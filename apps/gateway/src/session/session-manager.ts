@@ -1,4 +1,4 @@
-import type { RevocationReason, Session, Store, User } from '@gatehouse/store'
+import type { PreviousCredential, RevocationReason, Session, Store, User } from '@gatehouse/store'
 import type { AuditLog, AuditOrigin } from '../audit.js'
 import type { Clock } from '../clock.js'
 import type { CookiePayload, SessionCookie } from './cookie.js'
@@ -32,6 +32,31 @@ export function touchIntervalMs(idleTtlS: number): number {
  */
 export function idleDeadline(policy: Pick<SessionPolicy, 'idleTtlS'>, now: number, absoluteExpiresAt: number): number {
   return Math.min(now + policy.idleTtlS * 1000 + touchIntervalMs(policy.idleTtlS), absoluteExpiresAt)
+}
+
+/**
+ * Rotated-out credentials remembered per session (those past their grace are dropped at each
+ * rotation). Rotations are at least GATEHOUSE_ROTATE_EVERY apart, so at most
+ * GRACE / EVERY + 1 are ever within their grace; the configuration keeps that within this bound.
+ */
+export const MAX_REMEMBERED_CREDENTIALS = 32
+
+/** Whether `presented` is a predecessor still within the grace after its own rotation. */
+function inGrace(previous: readonly PreviousCredential[], presented: string, now: number, graceMs: number): boolean {
+  for (const p of previous) {
+    if (now - p.rotatedAt <= graceMs && sameHash(p.hash, presented)) return true
+  }
+  return false
+}
+
+/** What a rotation at `now` keeps: the credential it retires first, then those still in grace. */
+function predecessorsAfterRotation(retired: string, previous: readonly PreviousCredential[], now: number, graceMs: number): PreviousCredential[] {
+  const kept: PreviousCredential[] = [{ hash: retired, rotatedAt: now }]
+  for (const p of previous) {
+    if (kept.length >= MAX_REMEMBERED_CREDENTIALS) break
+    if (now - p.rotatedAt <= graceMs) kept.push(p)
+  }
+  return kept
 }
 
 export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected'
@@ -124,7 +149,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         id: newSessionId(),
         userId: user.id,
         credentialHash: hashCredential(credential),
-        previousCredentialHash: null,
+        previousCredentials: [],
         credentialRotatedAt: now,
         deviceName: device.deviceName,
         userAgent: device.userAgent,
@@ -169,11 +194,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
       const presented = hashCredential(payload.cred)
       const isCurrent = sameHash(session.credentialHash, presented)
-      const inGrace =
-        !isCurrent &&
-        sameHash(session.previousCredentialHash, presented) &&
-        now - session.credentialRotatedAt <= policy.rotateGraceS * 1000
-      if (!isCurrent && !inGrace) {
+      // A rotated-out credential counts from its own rotation, however many followed it (a slow
+      // request may carry a cookie several rotations old when the period is short).
+      if (!isCurrent && !inGrace(session.previousCredentials, presented, now, policy.rotateGraceS * 1000)) {
         // The seal is ours, so this credential was real once: an old copy of the cookie is in use.
         if (await store.revokeSession(session.id, 'reuse_detected', now)) {
           notify([session.id])
@@ -190,8 +213,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         const newHash = hashCredential(credential)
         // Compare-and-set: of parallel requests crossing the rotation, one rotates; the others
         // carry on with what is now the predecessor, accepted within the grace window.
-        if (await store.rotateSessionCredential(session.id, { expectedHash: presented, newHash, now })) {
-          current = { ...session, previousCredentialHash: presented, credentialHash: newHash, credentialRotatedAt: now }
+        const previousCredentials = predecessorsAfterRotation(presented, session.previousCredentials, now, policy.rotateGraceS * 1000)
+        if (await store.rotateSessionCredential(session.id, { expectedHash: presented, newHash, now, previousCredentials })) {
+          current = { ...session, previousCredentials, credentialHash: newHash, credentialRotatedAt: now }
           setCookie = await setCookieFor({ sid: session.id, cred: credential }, current, now)
           await audit('session.rotated', { userId: session.userId, sessionId: session.id, ...origin })
         }

@@ -13,7 +13,7 @@ export function newSession(userId: string, overrides: Partial<Session> = {}): Se
     id: randomBytes(16).toString('base64url'),
     userId,
     credentialHash: randomBytes(32).toString('hex'),
-    previousCredentialHash: null,
+    previousCredentials: [],
     credentialRotatedAt: T0,
     deviceName: 'Laptop',
     userAgent: 'test-agent',

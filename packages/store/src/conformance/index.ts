@@ -100,14 +100,44 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         await store.createSession(s)
         const results = await Promise.all(
           Array.from({ length: 20 }, (_, i) =>
-            store.rotateSessionCredential(s.id, { expectedHash: s.credentialHash, newHash: `new-${i}`, now: T0 + 1 }),
+            store.rotateSessionCredential(s.id, {
+              expectedHash: s.credentialHash,
+              newHash: `new-${i}`,
+              now: T0 + 1,
+              previousCredentials: [{ hash: s.credentialHash, rotatedAt: T0 + 1 }],
+            }),
           ),
         )
         expect(results.filter(Boolean)).toHaveLength(1)
         const after = await store.findSession(s.id)
-        expect(after?.previousCredentialHash).toBe(s.credentialHash)
+        expect(after?.previousCredentials).toEqual([{ hash: s.credentialHash, rotatedAt: T0 + 1 }])
         expect(after?.credentialHash).toBe(`new-${results.indexOf(true)}`)
         expect(after?.credentialRotatedAt).toBe(T0 + 1)
+      })
+
+      it('keeps every predecessor it is given, newest first, through lookups, revocation and expiry', async () => {
+        const u = await store.createUser(newUser())
+        const s = newSession(u.id)
+        await store.createSession(s)
+        expect((await store.findSessionWithUser(s.id))?.session.previousCredentials).toEqual([])
+        let current = s.credentialHash
+        let previous: { hash: string; rotatedAt: number }[] = []
+        for (let i = 1; i <= 5; i++) {
+          previous = [{ hash: current, rotatedAt: T0 + i }, ...previous]
+          expect(await store.rotateSessionCredential(s.id, { expectedHash: current, newHash: `h${i}`, now: T0 + i, previousCredentials: previous })).toBe(true)
+          current = `h${i}`
+        }
+        // A rotation from a stale view (an old current hash) changes nothing.
+        expect(await store.rotateSessionCredential(s.id, { expectedHash: 'h3', newHash: 'x', now: T0 + 9, previousCredentials: [] })).toBe(false)
+        const found = await store.findSessionWithUser(s.id)
+        expect(found?.session).toMatchObject({ credentialHash: 'h5', credentialRotatedAt: T0 + 5, previousCredentials: previous })
+        expect(found?.session.previousCredentials.map((p) => p.hash)).toEqual(['h4', 'h3', 'h2', 'h1', s.credentialHash])
+        expect((await store.findSession(s.id))?.previousCredentials).toEqual(previous)
+        expect((await store.listActiveSessions(u.id, T0 + 5))[0]?.previousCredentials).toEqual(previous)
+        expect((await store.revokeSession(s.id, 'logout', T0 + 6))?.previousCredentials).toEqual(previous)
+        const other = newSession(u.id, { previousCredentials: [{ hash: 'p', rotatedAt: T0 - 1 }], idleExpiresAt: T0 + 10 })
+        await store.createSession(other)
+        expect((await store.expireSessions(T0 + 20)).find((x) => x.id === other.id)?.previousCredentials).toEqual([{ hash: 'p', rotatedAt: T0 - 1 }])
       })
 
       it('does not rotate a revoked or expired session', async () => {
@@ -117,8 +147,8 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         await store.createSession(revoked)
         await store.createSession(expired)
         await store.revokeSession(revoked.id, 'logout', T0)
-        expect(await store.rotateSessionCredential(revoked.id, { expectedHash: revoked.credentialHash, newHash: 'n', now: T0 + 1 })).toBe(false)
-        expect(await store.rotateSessionCredential(expired.id, { expectedHash: expired.credentialHash, newHash: 'n', now: T0 + 20 })).toBe(false)
+        expect(await store.rotateSessionCredential(revoked.id, { expectedHash: revoked.credentialHash, newHash: 'n', now: T0 + 1, previousCredentials: [] })).toBe(false)
+        expect(await store.rotateSessionCredential(expired.id, { expectedHash: expired.credentialHash, newHash: 'n', now: T0 + 20, previousCredentials: [] })).toBe(false)
       })
 
       it('revokes once, keeping the first reason and time', async () => {
