@@ -1,7 +1,6 @@
 import { Hono, type Context } from 'hono'
 import { compress } from 'hono/compress'
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming'
-import { StoreError } from '@gatehouse/store'
 import { GatewayError } from '../errors.js'
 import type { AppEnv } from '../http/app-env.js'
 import type { FeedHub } from '../revocations/feed-hub.js'
@@ -36,11 +35,9 @@ export function revocationRoutes(read: FeedReader, hub: FeedHub) {
   app.get(REVOCATIONS_PATH, compress({ threshold: 4096 }), async (c) => {
     let cursor = cursorOf(c)
     const versionAtRead = hub.version
-    // Read before answering: a store that cannot answer is a 503, not a stream that says nothing.
-    let page = await read(cursor).catch((error: unknown) => {
-      if (!(error instanceof StoreError)) throw error
-      throw new GatewayError('ERR_NOT_READY', { detail: 'the revocation feed cannot be read now', headers: { 'retry-after': '1' }, cause: error })
-    })
+    // Read before answering: a store that cannot answer is the 503 of every route while the
+    // store is down (on-error.ts), not a stream that says nothing.
+    let page = await read(cursor)
     if (!wantsStream(c.req.header('accept'))) return c.json(page, 200, { 'cache-control': 'no-store' })
 
     const unsubscribe = hub.subscribe()
