@@ -28,7 +28,7 @@ export interface StartOptions {
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config.logLevel)
   // Errors of idle pool connections and of the revocation listener (which reconnects by itself).
-  const store = await openStore(config.database, { onError: (error) => logger.warn({ err: error }, 'store background error') })
+  const store = await openStore(config, { onError: (error) => logger.warn({ err: error }, 'store background error') })
   const clock = options.clock ?? systemClock
   const gateway = createGateway({ config, store, clock, logger, hasher: createPasswordHasher() })
   // Before listening: the first key is made, and a wrong GATEHOUSE_MASTER_KEY stops the start here.
@@ -51,7 +51,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   logger.info({ url, database: config.database.kind, upstreams: config.upstreams.map((u) => u.name) }, 'gatehouse listening')
 
   const stopPrune = schedulePrune(
-    () => prune(store, clock, gateway.core.sessions),
+    () => prune(store, clock, gateway.core.sessions, { auditRetentionDays: config.auditRetentionDays }),
     config.pruneEveryS,
     (error) => logger.error({ err: error }, 'prune failed'),
   )

@@ -34,7 +34,7 @@ describe('the audit trail', () => {
     const db = openSqlite(join(gw.config.dataDir, 'gatehouse.db')).client
     expect(() => db.prepare("UPDATE audit_events SET type = 'nothing' WHERE seq = 3").run()).toThrow(/append-only/)
     expect(() => db.prepare('DELETE FROM audit_events WHERE seq = 3').run()).toThrow(/append-only/)
-    db.exec('DROP TRIGGER audit_events_no_update')
+    db.exec('DROP TRIGGER audit_events_only_personal_fields')
     db.prepare(`UPDATE audit_events SET details = '{"reason":"nothing to see"}' WHERE seq = 3`).run()
     db.close()
 

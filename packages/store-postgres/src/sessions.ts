@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, isNull, lt, lte, ne, or } from 'drizzle-orm'
-import type { CredentialRotation, Millis, RevocationReason, Session, User } from '@gatehouse/store'
+import type { CredentialRotation, Millis, RevocationReason, Session, SessionFingerprint, User } from '@gatehouse/store'
 import type { PgDb } from './db.js'
 import { sessions, users } from './schema.js'
 
@@ -58,6 +58,12 @@ export function createSessionOps(db: PgDb) {
         )
         .returning({ id: sessions.id })
       return rows.map((r) => r.id)
+    },
+    async setSessionFingerprint(id: string, fingerprint: SessionFingerprint): Promise<void> {
+      await db
+        .update(sessions)
+        .set({ uaFamilyHash: fingerprint.uaFamilyHash, networkHash: fingerprint.networkHash })
+        .where(and(eq(sessions.id, id), isNull(sessions.revokedAt)))
     },
     async countActiveSessions(now: Millis): Promise<number> {
       const [row] = await db.select({ n: count() }).from(sessions).where(liveSession(now))

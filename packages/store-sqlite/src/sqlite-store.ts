@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm'
-import type { Store } from '@gatehouse/store'
+import { withPersonalData, type PersonalDataCodec, type Store } from '@gatehouse/store'
 import { createAuditOps } from './audit.js'
 import { migrateSqlite } from './migrate.js'
+import { migrateSqlitePersonalData } from './personal-data-migration.js'
 import { openSqlite } from './open.js'
 import { withStoreErrors } from './sqlite-errors.js'
 import { withSessionLookupCache } from './session-lookup-cache.js'
@@ -16,15 +17,24 @@ export interface SqliteStoreOptions {
   path: string
   /** Apply pending migrations before use (the gateway does; the CLI's `migrate` does it explicitly). */
   migrate?: boolean
+  /**
+   * Seals client addresses, user agents and device names at rest (the gateway always passes one,
+   * keyed from GATEHOUSE_MASTER_KEY); with `migrate`, values an earlier version stored in clear
+   * are sealed too. Without it they are stored as given.
+   */
+  personalData?: PersonalDataCodec
 }
 
 export type SqliteStore = Store & { readonly path: string }
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const { db, client } = openSqlite(options.path)
-  if (options.migrate ?? true) migrateSqlite(db)
+  if (options.migrate ?? true) {
+    migrateSqlite(db)
+    if (options.personalData !== undefined) migrateSqlitePersonalData(db, options.personalData)
+  }
   let closed = false
-  const ops = withStoreErrors(withSessionLookupCache({
+  const stored = withStoreErrors(withSessionLookupCache({
     ...createUserOps(db),
     ...createSessionOps(db),
     ...createAuditOps(db),
@@ -35,6 +45,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       db.get(sql`select 1`)
     },
   }, client))
+  const ops = options.personalData === undefined ? stored : withPersonalData(stored, options.personalData)
   return {
     dialect: 'sqlite',
     path: options.path,

@@ -6,3 +6,6 @@ export { AUDIT_GENESIS, auditHash, canonicalJson, chainAuditEvent, verifyAuditCh
 export { afterFailure, type RateLimitPolicy, type RateLimitState, type RateLimitStore } from './rate-limit.js'
 export type { RevocationFeed } from './revocation-feed.js'
 export { withStoreErrors, errorField } from './store-errors.js'
+export { ERASED_PREFIX, erasedField, legacyAuditHash, personalFieldDigest } from './audit-chain.js'
+export { auditAad, sessionAad, withPersonalData, type PersonalDataCodec } from './personal-data.js'
+export { createAuditRechainer, sealSessionRow, type SessionPersonalRow } from './personal-data-migration.js'

@@ -24,8 +24,14 @@ export interface LoginAttempt {
  * Login throttling kept in the store, so it survives a restart and every gateway on the store
  * shares it. Checked before the password is: a correct password during a lockout is refused.
  */
-export function createLoginLimiter(store: RateLimitStore, clock: Clock, limits: LoginLimits = DEFAULT_LOGIN_LIMITS) {
-  const keys = (a: LoginAttempt) => ({ account: `account:${a.account}`, address: `ip:${a.clientIp}` })
+export function createLoginLimiter(
+  store: RateLimitStore,
+  clock: Clock,
+  limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
+  /** The address's bucket key: a keyed hash (privacy/personal-data.ts), never the address itself. */
+  hashClientAddress: (clientIp: string) => string,
+) {
+  const keys = (a: LoginAttempt) => ({ account: `account:${a.account}`, address: `ip:${hashClientAddress(a.clientIp)}` })
 
   return {
     /** Throws 429 with Retry-After while either key is locked. */

@@ -1,4 +1,5 @@
 import type { BlockList } from 'node:net'
+import type { AnomalyPolicy } from '../anomaly/policy.js'
 import type { CookieSecret } from './cookie-secrets.js'
 import type { DatabaseTarget } from './database-url.js'
 import type { RouteConfig } from './routes-file.js'
@@ -14,6 +15,8 @@ export interface GatewayConfig {
   upstreams: Upstream[]
   /** Route policy from the GATEHOUSE_CONFIG file (roles, timeouts, body limits, anonymous access); empty without one. */
   routes: RouteConfig[]
+  /** The anomaly policy from the GATEHOUSE_CONFIG file (`anomalies`), over the defaults. */
+  anomalies: AnomalyPolicy
   /** e.g. https://app.example.com — no path, no trailing slash. */
   publicOrigin: string
   /** True when the public origin is https: Secure cookie with the __Host- prefix. */
@@ -32,6 +35,8 @@ export interface GatewayConfig {
   trustedProxies: BlockList
   /** How often the gateway deletes ended sessions and stale rate-limit rows. */
   pruneEveryS: number
+  /** GATEHOUSE_AUDIT_RETENTION_DAYS: the prune job erases personal fields of older audit events. */
+  auditRetentionDays?: number | undefined
   signingAlg: SigningAlg
   production: boolean
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'

@@ -6,7 +6,8 @@ import { parseCookieSecrets } from './cookie-secrets.js'
 import { parseDatabaseUrl } from './database-url.js'
 import { resolveDevSecret } from './dev-secrets.js'
 import { assertStrongSecret } from './secret-strength.js'
-import { loadRoutesFile } from './routes-file.js'
+import { loadConfigFile } from './routes-file.js'
+import { DEFAULT_ANOMALY_POLICY } from '../anomaly/policy.js'
 import { parseUpstreams } from './upstreams.js'
 import { parseWebRoot } from './web-root.js'
 import { parseTrustedProxies } from '../http/client-ip.js'
@@ -35,6 +36,7 @@ const EnvSchema = z.object({
   GATEHOUSE_CONFIG: z.string().optional(),
   GATEHOUSE_TRUSTED_PROXIES: z.string().default(''),
   GATEHOUSE_PRUNE_EVERY: seconds(600, 86_400),
+  GATEHOUSE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
   GATEHOUSE_WEB_ROOT: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
@@ -69,7 +71,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   const { origin, secure } = parseOrigin(e.GATEHOUSE_PUBLIC_ORIGIN)
   const dataDir = resolve(cwd, e.GATEHOUSE_DATA_DIR)
   const upstreams = parseUpstreams(e.GATEHOUSE_UPSTREAMS)
-  const routes = e.GATEHOUSE_CONFIG ? loadRoutesFile(resolve(cwd, e.GATEHOUSE_CONFIG), upstreams.map((u) => u.name)) : []
+  const file = e.GATEHOUSE_CONFIG
+    ? loadConfigFile(resolve(cwd, e.GATEHOUSE_CONFIG), upstreams.map((u) => u.name))
+    : { routes: [], anomalies: DEFAULT_ANOMALY_POLICY }
 
   const secret = (variable: 'GATEHOUSE_COOKIE_SECRET' | 'GATEHOUSE_MASTER_KEY', file: string): string => {
     const value = e[variable]
@@ -93,7 +97,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     port: e.PORT,
     database: parseDatabaseUrl(e.DATABASE_URL, cwd),
     upstreams,
-    routes,
+    routes: file.routes,
+    anomalies: file.anomalies,
     publicOrigin: origin,
     secureCookies: secure,
     cookieSecrets,
@@ -107,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     maxSessionsPerUser: e.GATEHOUSE_MAX_SESSIONS,
     trustedProxies: parseTrustedProxies(e.GATEHOUSE_TRUSTED_PROXIES),
     pruneEveryS: e.GATEHOUSE_PRUNE_EVERY,
+    auditRetentionDays: e.GATEHOUSE_AUDIT_RETENTION_DAYS,
     signingAlg: e.GATEHOUSE_SIGNING_ALG,
     production,
     logLevel: e.LOG_LEVEL,

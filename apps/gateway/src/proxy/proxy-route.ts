@@ -35,6 +35,11 @@ export interface ProxyDeps {
   tokens: TokenSource
   logger: Logger
   client?: UpstreamClientOptions
+  /**
+   * Told of each 403 for a route the session's roles do not allow (the anomaly policy counts
+   * them), before the 403 is answered. Cross-site refusals never get here.
+   */
+  onForbidden?: (c: Context<AppEnv>) => Promise<void>
   /** Told how long each upstream took to answer with headers (or to fail), for the metrics. */
   onUpstream?: (upstream: string, ms: number, outcome: 'answered' | 'failed') => void
 }
@@ -122,7 +127,13 @@ export function createProxy(deps: ProxyDeps): Proxy {
 
     const method = c.req.method
     const policy = policyFor(target.name, method, target.rest)
-    const auth = authorize(c, policy)
+    let auth: AuthContext | undefined
+    try {
+      auth = authorize(c, policy)
+    } catch (error) {
+      if (deps.onForbidden !== undefined && error instanceof GatewayError && error.code === 'ERR_FORBIDDEN') await deps.onForbidden(c)
+      throw error
+    }
     const declared = Number(c.req.header('content-length') ?? '0')
     if (policy.maxBodyBytes !== undefined && declared > policy.maxBodyBytes) {
       throw new GatewayError('ERR_PAYLOAD_TOO_LARGE', { detail: `this route accepts at most ${policy.maxBodyBytes} bytes` })
