@@ -10,19 +10,28 @@ const PAGE = 1000
 /**
  * The data step after the DDL migrations (see the SQLite twin): seals personal fields stored in
  * clear by earlier versions, re-links the audit chain over them, and drops rate-limit rows keyed
- * by a clear address. One transaction, under the audit append lock; a no-op once done.
+ * by a clear address. One transaction, under the audit append lock; a no-op once done. When it
+ * changed anything, VACUUM FULL rewrites the three tables, so the old row versions with the clear
+ * text leave the table files too (a dump never had them).
  */
 export async function migratePostgresPersonalData(db: PgDb, codec: PersonalDataCodec): Promise<void> {
+  let changed = false
   await db.transaction(async (tx) => {
     await tx.execute(xactLock(LOCKS.audit))
     const rows = await tx.select({ id: sessions.id, deviceName: sessions.deviceName, userAgent: sessions.userAgent, clientIp: sessions.clientIp }).from(sessions)
     for (const row of rows) {
       const sealed = sealSessionRow(row, codec)
-      if (sealed !== null) await tx.update(sessions).set(sealed).where(eq(sessions.id, row.id))
+      if (sealed !== null) {
+        await tx.update(sessions).set(sealed).where(eq(sessions.id, row.id))
+        changed = true
+      }
     }
 
     for (const { key } of await tx.select({ key: rateLimits.key }).from(rateLimits).where(like(rateLimits.key, 'ip:%'))) {
-      if (isIP(key.slice(3)) !== 0) await tx.delete(rateLimits).where(eq(rateLimits.key, key))
+      if (isIP(key.slice(3)) !== 0) {
+        await tx.delete(rateLimits).where(eq(rateLimits.key, key))
+        changed = true
+      }
     }
 
     const rechainer = createAuditRechainer(codec)
@@ -41,10 +50,12 @@ export async function migratePostgresPersonalData(db: PgDb, codec: PersonalDataC
         }
         const { seq, ...fields } = next
         await tx.update(auditEvents).set(fields).where(eq(auditEvents.seq, seq))
+        changed = true
       }
       if (page.length < PAGE) break
       after = page[page.length - 1]!.seq
     }
     if (triggerOff) await tx.execute('ALTER TABLE "audit_events" ENABLE TRIGGER "audit_events_no_update_or_delete"')
   })
+  if (changed) await db.execute('VACUUM FULL "sessions", "audit_events", "rate_limits"')
 }

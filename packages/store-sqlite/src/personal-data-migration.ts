@@ -11,19 +11,28 @@ const UPDATE_TRIGGER = 'audit_events_only_personal_fields'
  * The data step after the DDL migrations: seals the personal fields of sessions and audit
  * events written in clear by earlier versions, re-links the audit chain over them (see
  * `createAuditRechainer`), and drops rate-limit rows keyed by a clear client address (their
- * keys are keyed hashes now). One IMMEDIATE transaction; a no-op once done.
+ * keys are keyed hashes now). One IMMEDIATE transaction; a no-op once done. When it changed
+ * anything, the file is vacuumed and the WAL checkpointed and truncated, so the clear text is
+ * gone from the disk too, not just from the rows (secure_delete zeroes what is freed).
  */
 export function migrateSqlitePersonalData(db: SqliteDb, codec: PersonalDataCodec): void {
   const client = db.$client
+  let changed = false
   db.transaction(
     (tx) => {
       for (const row of tx.select({ id: sessions.id, deviceName: sessions.deviceName, userAgent: sessions.userAgent, clientIp: sessions.clientIp }).from(sessions).all()) {
         const sealed = sealSessionRow(row, codec)
-        if (sealed !== null) tx.update(sessions).set(sealed).where(eq(sessions.id, row.id)).run()
+        if (sealed !== null) {
+          tx.update(sessions).set(sealed).where(eq(sessions.id, row.id)).run()
+          changed = true
+        }
       }
 
       for (const { key } of tx.select({ key: rateLimits.key }).from(rateLimits).where(like(rateLimits.key, 'ip:%')).all()) {
-        if (isIP(key.slice(3)) !== 0) tx.delete(rateLimits).where(eq(rateLimits.key, key)).run()
+        if (isIP(key.slice(3)) !== 0) {
+          tx.delete(rateLimits).where(eq(rateLimits.key, key)).run()
+          changed = true
+        }
       }
 
       const rechainer = createAuditRechainer(codec)
@@ -43,6 +52,7 @@ export function migrateSqlitePersonalData(db: SqliteDb, codec: PersonalDataCodec
           }
           const { seq, ...fields } = next
           tx.update(auditEvents).set(fields).where(eq(auditEvents.seq, seq)).run()
+          changed = true
         }
         if (page.length < PAGE) break
         after = page[page.length - 1]!.seq
@@ -51,4 +61,8 @@ export function migrateSqlitePersonalData(db: SqliteDb, codec: PersonalDataCodec
     },
     { behavior: 'immediate' },
   )
+  if (changed) {
+    client.exec('VACUUM')
+    client.pragma('wal_checkpoint(TRUNCATE)')
+  }
 }

@@ -32,7 +32,16 @@ export async function auditCommand(args: string[], ctx: CliContext): Promise<voi
         limit,
       })
       for (const e of events) {
-        const who = [e.userId && `user=${e.userId}`, e.sessionId && `session=${e.sessionId}`, e.clientIp && `ip=${e.clientIp}`].filter(Boolean).join(' ')
+        // Personal fields come decrypted (or null once retention erased them).
+        const who = [
+          e.userId && `user=${e.userId}`,
+          e.sessionId && `session=${e.sessionId}`,
+          e.clientIp && `ip=${e.clientIp}`,
+          e.deviceName && `device=${JSON.stringify(e.deviceName)}`,
+          e.userAgent && `ua=${JSON.stringify(e.userAgent)}`,
+        ]
+          .filter(Boolean)
+          .join(' ')
         ctx.io.out(`#${e.seq} ${new Date(e.at).toISOString()} ${e.type} ${who} ${JSON.stringify(e.details)}`)
       }
       return
