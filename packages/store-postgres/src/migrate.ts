@@ -38,6 +38,8 @@ export async function migratePostgres(pool: Pool, personalData?: PersonalDataCod
     }
   } catch (cause) {
     failed = cause
+    // The data step's own refusals (a broken audit chain) already say what is wrong.
+    if (cause instanceof StoreError) throw cause
     throw new StoreError('ERR_STORE_MIGRATION', `applying Postgres migrations failed (${pgErrorCode(cause) ?? 'no code'})`, { cause })
   } finally {
     // A client whose session may still hold the lock is destroyed rather than pooled.
