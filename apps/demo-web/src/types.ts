@@ -29,6 +29,16 @@ export interface Device {
   lastSeenAt: string
   current: boolean
   clientIp?: string | null
+  /** Admin view only: what the anomaly policy flagged on this session, newest first. */
+  anomalies?: SessionAnomaly[]
+}
+
+export interface SessionAnomaly {
+  at: string
+  anomalies: string[]
+  action: string
+  clientIp: string | null
+  userAgent: string | null
 }
 
 export interface AdminUser extends User {

@@ -8,7 +8,7 @@ import type { GatewayConfig } from '../src/config/config.js'
 import { createCore } from '../src/core.js'
 import { createLogger } from '../src/logging/logger.js'
 import { startGateway, type RunningGateway } from '../src/server.js'
-import { cookiePair, FakeClock, PASSWORD, tempDir, testConfig } from './helpers.js'
+import { cookiePair, FakeClock, makeGateway, PASSWORD, tempDir, testConfig, USER_AGENT } from './helpers.js'
 
 const pg = await postgresForTests('gateway anomalies')
 afterAll(() => pg.cluster?.stop())
@@ -242,5 +242,25 @@ describe.each(BACKENDS)('the anomaly policy on $name', (backend) => {
         expect(await s.anomalies(sid)).toEqual([])
       })
     })
+  })
+})
+
+describe('flags in the admin API', () => {
+  it('GET /admin/users/:id/sessions lists what was flagged on each session, decrypted', async () => {
+    let ip = HOME
+    const gw = await makeGateway({ clientIp: () => ip })
+    const alice = await gw.createUser('alice')
+    await gw.createUser('root', { roles: ['admin', 'user'] })
+    const cookie = await gw.login('alice')
+    const calm = await gw.login('alice', PASSWORD, 'Calm device')
+    const admin = await gw.login('root')
+    ip = ELSEWHERE
+    expect((await gw.request('/auth/session', { cookie })).status).toBe(200) // network change: flag (default)
+    const res = await gw.request(`/admin/users/${alice.id}/sessions`, { cookie: admin })
+    const { sessions } = (await res.json()) as { sessions: Array<{ deviceName: string; anomalies: unknown[] }> }
+    const flagged = sessions.find((s) => s.deviceName !== 'Calm device')!
+    expect(flagged.anomalies).toEqual([{ at: expect.any(String), anomalies: ['networkChange'], action: 'flag', clientIp: ELSEWHERE, userAgent: USER_AGENT }])
+    expect(sessions.find((s) => s.deviceName === 'Calm device')!.anomalies).toEqual([])
+    expect(calm).toBeDefined()
   })
 })
