@@ -34,7 +34,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     if (options.personalData !== undefined) migrateSqlitePersonalData(db, options.personalData)
   }
   let closed = false
-  const stored = withStoreErrors(withSessionLookupCache({
+  const raw = {
     ...createUserOps(db),
     ...createSessionOps(db),
     ...createAuditOps(db),
@@ -44,8 +44,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async ping() {
       db.get(sql`select 1`)
     },
-  }, client))
-  const ops = options.personalData === undefined ? stored : withPersonalData(stored, options.personalData)
+  }
+  // Sealing sits under the lookup cache, so a cached session is held opened: a hit costs nothing more.
+  const ops = withStoreErrors(withSessionLookupCache(options.personalData === undefined ? raw : withPersonalData(raw, options.personalData), client))
   return {
     dialect: 'sqlite',
     path: options.path,

@@ -1,4 +1,5 @@
 import { ERASED_PREFIX } from './audit-chain.js'
+import { StoreError } from './errors.js'
 import type { Store } from './store.js'
 import type { AuditEvent, AuditEventInput, Session } from './types.js'
 
@@ -34,27 +35,39 @@ type Wrapped = Pick<
  * ciphertext, so a cached session costs a map lookup per field, not an AES-GCM operation.
  */
 export function withPersonalData<T extends Wrapped>(ops: T, codec: PersonalDataCodec, memoSize = 30_000): T {
-  const memo = new Map<string, { aad: string; clear: string }>()
-  const open = (stored: string, aad: string): string => {
+  // Keyed by ciphertext; the owner and field are checked too, so a ciphertext copied to another
+  // row is still refused (by its AAD) rather than answered from memory. Nothing is allocated on a hit.
+  const memo = new Map<string, { owner: string; field: string; clear: string }>()
+  const open = (stored: string, owner: string, field: SessionField, aad: (owner: string, field: SessionField) => string): string => {
     if (!codec.isSealed(stored)) return stored
     const hit = memo.get(stored)
-    if (hit !== undefined && hit.aad === aad) return hit.clear
-    const clear = codec.open(stored, aad)
+    if (hit !== undefined && hit.owner === owner && hit.field === field) return hit.clear
+    let clear: string
+    try {
+      clear = codec.open(stored, aad(owner, field))
+    } catch (cause) {
+      throw new StoreError('ERR_STORE_UNREADABLE', `a sealed ${field} does not open: ${(cause as Error).message}`, { cause })
+    }
     if (memo.size >= memoSize) memo.clear()
-    memo.set(stored, { aad, clear })
+    memo.set(stored, { owner, field, clear })
     return clear
   }
+  const auditAadOf = (_owner: string, field: AuditField) => auditAad(field)
   // The stores hand out fresh objects (the lookup cache copies), so opening in place is safe.
   const openSession = (s: Session): Session => {
-    s.deviceName = open(s.deviceName, sessionAad(s.id, 'deviceName'))
-    s.userAgent = open(s.userAgent, sessionAad(s.id, 'userAgent'))
-    s.clientIp = open(s.clientIp, sessionAad(s.id, 'clientIp'))
+    s.deviceName = open(s.deviceName, s.id, 'deviceName', sessionAad)
+    s.userAgent = open(s.userAgent, s.id, 'userAgent', sessionAad)
+    s.clientIp = open(s.clientIp, s.id, 'clientIp', sessionAad)
     return s
+  }
+  const openFound = <F extends { session: Session } | null>(found: F): F => {
+    if (found !== null) openSession(found.session)
+    return found
   }
   const sealAudit = (value: string | null | undefined, field: AuditField) =>
     value === null || value === undefined ? null : codec.seal(value, auditAad(field))
   const openAudit = (value: string | null, field: AuditField) =>
-    value === null || value.startsWith(ERASED_PREFIX) ? null : open(value, auditAad(field))
+    value === null || value.startsWith(ERASED_PREFIX) ? null : open(value, '', field, auditAadOf)
   const openEvent = (e: AuditEvent): AuditEvent => ({
     ...e,
     clientIp: openAudit(e.clientIp, 'clientIp'),
@@ -76,10 +89,9 @@ export function withPersonalData<T extends Wrapped>(ops: T, codec: PersonalDataC
       const s = await ops.findSession(id)
       return s === null ? null : openSession(s)
     },
-    async findSessionWithUser(id: string) {
-      const found = await ops.findSessionWithUser(id)
-      if (found !== null) openSession(found.session)
-      return found
+    // Not an async function: one promise less on the lookup every request makes.
+    findSessionWithUser(id: string) {
+      return ops.findSessionWithUser(id).then(openFound)
     },
     async revokeSession(...args: Parameters<Store['revokeSession']>) {
       const s = await ops.revokeSession(...args)
