@@ -72,7 +72,9 @@ export function createMasterKeyCipher(masterKey: string): MasterKeyCipher {
     subkey,
     encrypt: (plaintext, aad) => box.seal(plaintext, aad),
     decrypt: (sealed, aad) => {
-      if (sealed.split('.')[0] !== 'v1' || sealed.split('.').length !== 3) {
+      const [version, , body, ...rest] = sealed.split('.')
+      // Key material is never empty: a box with nothing but a tag is corrupt, not a wrong key.
+      if (version !== 'v1' || body === undefined || rest.length > 0 || Buffer.from(body, 'base64url').length <= TAG_BYTES) {
         throw new TokenError('ERR_KEY_CORRUPT', `stored key material for "${aad}" is not a v1 ciphertext`)
       }
       return box.open(sealed, aad, `signing key "${aad}"`)
