@@ -11,7 +11,9 @@ import { AUDIT_GENESIS, legacyAuditHash, type AuditEvent, type Store } from '@ga
 import { POSTGRES_MIGRATIONS } from '@gatehouse/store-postgres'
 import { postgresForTests } from '@gatehouse/store-postgres/testing'
 import { openSqlite, SQLITE_MIGRATIONS } from '@gatehouse/store-sqlite'
+import { createPasswordHasher } from '../src/auth/passwords.js'
 import { runCli } from '../src/cli/run.js'
+import { createCore } from '../src/core.js'
 import type { GatewayConfig } from '../src/config/config.js'
 import { openStore } from '../src/open-store.js'
 import { cliIo, tempDir, testConfig } from './helpers.js'
@@ -73,6 +75,8 @@ async function allEvents(store: Store): Promise<AuditEvent[]> {
 interface Dialect {
   name: string
   skip?: string | undefined
+  /** A fresh database of this version. */
+  fresh(): Promise<GatewayConfig>
   /** A database of the previous version with the legacy rows in it; the config to open it with. */
   legacy(options?: { tamperAt?: number }): Promise<GatewayConfig>
   /** Every byte an attacker with a dump (Postgres) or the file (SQLite) would read. */
@@ -83,6 +87,9 @@ let databases = 0
 const DIALECTS: Dialect[] = [
   {
     name: 'SQLite',
+    async fresh() {
+      return testConfig({}, tempDir('gatehouse-fresh-'))
+    },
     async legacy(options) {
       const config = testConfig({}, tempDir('gatehouse-legacy-'))
       const { db, client } = openSqlite((config.database as { path: string }).path)
@@ -98,6 +105,10 @@ const DIALECTS: Dialect[] = [
   {
     name: 'Postgres',
     skip: pg.skipReason,
+    async fresh() {
+      const url = await pg.cluster!.createDatabase(`fresh_${++databases}`)
+      return { ...testConfig({}, tempDir('gatehouse-fresh-')), database: { kind: 'postgres', url } }
+    },
     async legacy(options) {
       const url = await pg.cluster!.createDatabase(`legacy_${++databases}`)
       const client = new Client({ connectionString: url })
@@ -157,6 +168,23 @@ describe.each(DIALECTS)('migrating an existing $name database to sealed personal
     } finally {
       await again.close()
     }
+  })
+
+  it.skipIf(dialect.skip !== undefined)('a database in use: sessions, audit events and rate limits hold no address, user agent or device name in clear', async () => {
+    const config = await dialect.fresh()
+    const store = await openStore(config)
+    try {
+      const core = createCore({ config, store, clock: { now: () => T }, hasher: createPasswordHasher() })
+      const user = await core.users.create({ username: 'alice', password: 'correct horse battery staple', roles: ['user'] }, { actor: 'test' })
+      const origin = { clientIp: PROBE_IP, userAgent: PROBE_UA }
+      const { session } = await core.sessions.start(user, { deviceName: PROBE_DEVICE, ...origin })
+      await core.loginLimiter.failed({ account: 'alice', clientIp: PROBE_IP })
+      await core.sessions.revoke(session.id, 'logout', { userId: user.id, ...origin })
+      expect(await store.findSession(session.id)).toMatchObject({ deviceName: PROBE_DEVICE, ...origin })
+    } finally {
+      await store.close()
+    }
+    expectNoneIn(await dialect.bytes(config), [PROBE_IP, PROBE_UA, PROBE_DEVICE])
   })
 
   it.skipIf(dialect.skip !== undefined)('refuses to re-link a chain that was already broken, naming the event', async () => {
