@@ -264,3 +264,23 @@ describe('flags in the admin API', () => {
     expect(calm).toBeDefined()
   })
 })
+
+describe('parallel requests from a new network or browser', () => {
+  it('raise one flag, not one each; a revocation is reported once', async () => {
+    let ip = HOME
+    const gw = await makeGateway({ clientIp: () => ip })
+    const alice = await gw.createUser('alice')
+    const cookie = await gw.login('alice')
+    ip = ELSEWHERE
+    const answers = await Promise.all(Array.from({ length: 20 }, () => gw.request('/auth/session', { cookie })))
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200))
+    expect(await gw.store.listAudit({ userId: alice.id, type: 'session.anomaly' })).toHaveLength(1)
+
+    const other = await gw.login('alice')
+    const revoked = await Promise.all(Array.from({ length: 20 }, () => gw.request('/auth/session', { cookie: other, headers: { 'user-agent': CHROME_WINDOWS } })))
+    expect(revoked.map((r) => r.status)).toEqual(Array(20).fill(401))
+    const events = await gw.store.listAudit({ userId: alice.id, type: 'session.anomaly' })
+    expect(events.filter((e) => e.details.action === 'revoke')).toHaveLength(1)
+    expect((await gw.store.listAudit({ userId: alice.id, type: 'session.revoked' })).filter((e) => e.details.reason === 'anomaly')).toHaveLength(1)
+  })
+})

@@ -32,6 +32,9 @@ const RANK: Record<AnomalyAction, number> = { ignore: 0, flag: 1, revoke: 2 }
 
 export function createAnomalyDetector(policy: AnomalyPolicy, fingerprinter: Fingerprinter, clock: Clock, maxTracked = 10_000): AnomalyDetector {
   const refusals = new Map<string, number[]>()
+  // The fingerprint each session was last flagged for: parallel requests that all left the old
+  // baseline before the first flag was stored raise one flag, not one each (per gateway).
+  const lastFlagged = new Map<string, string>()
   const burst = policy.forbiddenBurst
   const fingerprint = (origin: AuditOrigin): SessionFingerprint => ({
     uaFamilyHash: fingerprinter.uaFamilyHash(origin.userAgent),
@@ -56,7 +59,14 @@ export function createAnomalyDetector(policy: AnomalyPolicy, fingerprinter: Fing
         kinds.push('networkChange')
         if (RANK[policy.networkChange] > RANK[action]) action = policy.networkChange
       }
-      return { kinds, action: action as Anomaly['action'], fingerprint: fingerprint(origin) }
+      const now = fingerprint(origin)
+      if (action === 'flag') {
+        const key = `${now.uaFamilyHash}|${now.networkHash}`
+        if (lastFlagged.get(session.id) === key) return undefined
+        if (lastFlagged.size >= maxTracked) lastFlagged.clear()
+        lastFlagged.set(session.id, key)
+      }
+      return { kinds, action: action as Anomaly['action'], fingerprint: now }
     },
     forbidden(session) {
       if (burst.action === 'ignore') return undefined

@@ -94,16 +94,19 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   }
 
   async function reportAnomaly(session: Session, anomaly: Anomaly, origin: AuditOrigin) {
-    await audit('session.anomaly', {
-      userId: session.userId,
-      sessionId: session.id,
-      ...origin,
-      details: { anomalies: anomaly.kinds, action: anomaly.action, ...anomaly.details },
-    })
+    const flag = () =>
+      audit('session.anomaly', {
+        userId: session.userId,
+        sessionId: session.id,
+        ...origin,
+        details: { anomalies: anomaly.kinds, action: anomaly.action, ...anomaly.details },
+      })
     if (anomaly.action === 'revoke') {
-      await revoke(session.id, 'anomaly', { userId: session.userId, ...origin })
+      // Of parallel requests that all saw it, the one that ended the session reports it.
+      if (await revoke(session.id, 'anomaly', { userId: session.userId, ...origin })) await flag()
       return true
     }
+    await flag()
     await store.setSessionFingerprint(session.id, anomaly.fingerprint)
     return false
   }
