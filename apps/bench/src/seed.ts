@@ -64,7 +64,7 @@ export function benchPasswordHash(): Promise<string> {
 
 /** Creates (and migrates) the store, SQLite or Postgres as the gateway would, and `count` users `<prefix><n>` straight through it. */
 export async function seedUsers(config: GatewayConfig, prefix: string, count: number, passwordHash: string): Promise<User[]> {
-  const store = await openStore(config.database)
+  const store = await openStore(config)
   try {
     const users: User[] = []
     for (let i = 0; i < count; i++) {
@@ -95,9 +95,9 @@ export async function copyUsersAndSessions(from: GatewayConfig, to: GatewayConfi
   } finally {
     client.close()
   }
-  const source = await openStore(from.database, { migrate: false })
+  const source = await openStore(from, { migrate: false })
   try {
-    const target = await openStore(to.database)
+    const target = await openStore(to)
     try {
       await inBatches(users, 10, (u) => target.createUser({ id: u.id, username: u.username, passwordHash: u.passwordHash, roles: u.roles, createdAt: u.createdAt }))
       await inBatches(ids, 10, async (id) => {

@@ -48,6 +48,16 @@ export interface Device {
   network?: string | null
   /** The first characters of the session id, to tell two devices of one name apart. */
   shortId?: string
+  /** Admin view only: what the anomaly policy flagged on this session, newest first. */
+  anomalies?: SessionAnomaly[]
+}
+
+export interface SessionAnomaly {
+  at: string
+  anomalies: string[]
+  action: string
+  clientIp: string | null
+  userAgent: string | null
 }
 
 export interface AdminUser extends User {

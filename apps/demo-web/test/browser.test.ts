@@ -245,6 +245,31 @@ describe('the demo app in a real browser', () => {
     for (const { watch } of [admin, user]) await watch.verify()
   }, 90_000)
 
+  it('shows an admin the sessions the anomaly policy flagged', async () => {
+    const user = await device()
+    await loginAs(user.page, 'dave', PASSWORD, 'Dave tablet')
+    // Every request here comes from 127.0.0.1, so the flag a network change would raise is raised
+    // through the gateway's own anomaly handling, as the detector does on a real change.
+    const { store, gateway } = stack.gateway
+    const [session] = await store.listActiveSessions(ids.get('dave')!, Date.now())
+    await gateway.core.sessions.reportAnomaly(
+      session!,
+      { kinds: ['networkChange'], action: 'flag', fingerprint: { uaFamilyHash: session!.uaFamilyHash, networkHash: 'elsewhere' } },
+      { clientIp: '203.0.113.99', userAgent: session!.userAgent },
+    )
+
+    const admin = await device()
+    await loginAs(admin.page, 'root', PASSWORD, 'Admin laptop')
+    await admin.page.getByRole('link', { name: 'Admin' }).click()
+    await heading(admin.page, 'Administration').waitFor()
+    const dave = admin.page.locator('li.user', { has: admin.page.getByRole('heading', { name: 'dave', exact: true }) })
+    const flag = dave.locator('li', { hasText: 'Dave tablet' }).locator('.session-flag')
+    await flag.waitFor()
+    expect(await flag.textContent()).toMatch(/flagged.*network changed \(from 203\.0\.113\.99, /)
+    await admin.page.locator('table.audit tbody tr', { hasText: 'session.anomaly' }).first().waitFor()
+    await admin.page.screenshot({ path: screenshotPath('admin-flagged'), fullPage: true })
+  })
+
   it('says when to try again after too many failed logins (429 and Retry-After), counting down with the button disabled', async () => {
     const { page, watch } = await device({ fakeClock: true })
     for (let i = 0; i < 5; i++) {

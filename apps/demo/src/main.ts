@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   if (!process.env.GATEHOUSE_WEB_ROOT) await ensureWebBuilt(plan.webDir, say)
   const config = loadConfig(plan.gatewayEnv, process.cwd())
 
-  const store = await openStore(config.database)
+  const store = await openStore(config)
   let seeded
   try {
     seeded = await seedDemoUsers(store, createCore({ config, store, clock: systemClock, hasher: createPasswordHasher() }).users)

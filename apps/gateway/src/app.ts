@@ -102,6 +102,13 @@ export function createGateway(deps: AppDeps): Gateway {
     tokens: (subject, audience) => core.tokens.tokenFor(subject, audience),
     idpTokens: (subject) => oidc.access.accessToken(subject.sessionId, subject.userId),
     logger,
+    onForbidden: async (c) => {
+      const auth = c.get('auth')
+      const anomaly = auth === undefined ? undefined : core.anomalies.forbidden(auth.session)
+      if (auth !== undefined && anomaly !== undefined) {
+        await sessions.reportAnomaly(auth.session, anomaly, { clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null })
+      }
+    },
     onUpstream: (upstream, ms, outcome) => metrics.upstreamDuration.observe({ upstream, outcome }, ms / 1000),
   })
 

@@ -8,6 +8,9 @@ import { createSessionCookie } from './session/cookie.js'
 import { createSessionManager, type SessionManager } from './session/session-manager.js'
 import { createUserAdmin, type UserAdmin } from './users/user-admin.js'
 import { createLoginLimiter, type LoginLimiter } from './auth/login-limiter.js'
+import { createAnomalyDetector, type AnomalyDetector } from './anomaly/detector.js'
+import { createFingerprinter } from './anomaly/fingerprint.js'
+import { clientAddressHasher, personalDataCodec } from './privacy/personal-data.js'
 
 export interface CoreDeps {
   config: GatewayConfig
@@ -30,6 +33,8 @@ export interface Core {
   keys: KeyManager
   /** Internal access tokens: `tokens.tokenFor(subject, upstreamName)`. */
   tokens: TokenIssuer
+  /** The anomaly policy (GATEHOUSE_CONFIG `anomalies`). */
+  anomalies: AnomalyDetector
 }
 
 export function createCore({ config, store, clock, hasher, onAudit, onBackgroundError }: CoreDeps): Core {
@@ -50,12 +55,15 @@ export function createCore({ config, store, clock, hasher, onAudit, onBackground
       await sessions.revoke(sessionId, 'reuse_detected', { userId })
     },
   })
+  const codec = personalDataCodec(config.masterKey)
+  const anomalies = createAnomalyDetector(config.anomalies, createFingerprinter(codec), clock)
   const cookie = createSessionCookie({ secrets: config.cookieSecrets, secure: config.secureCookies, ttlS: config.absoluteTtlS })
   const sessions = createSessionManager({
     store,
     clock,
     cookie,
     audit,
+    anomalies,
     onRevoked: (ids) => {
       tokens.forgetSessions(ids)
       // Other gateways on this store (and a gateway next to this CLI) drop their caches too.
@@ -71,5 +79,6 @@ export function createCore({ config, store, clock, hasher, onAudit, onBackground
     },
   })
   const users = createUserAdmin({ store, clock, hasher, audit, sessions, knownRoles: config.knownRoles })
-  return { audit, sessions, users, loginLimiter: createLoginLimiter(store, clock, config.loginLimits), keys, tokens }
+  const loginLimiter = createLoginLimiter(store, clock, config.loginLimits, clientAddressHasher(codec))
+  return { audit, sessions, users, loginLimiter, keys, tokens, anomalies }
 }

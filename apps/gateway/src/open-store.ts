@@ -1,21 +1,29 @@
 import type { Store } from '@gatehouse/store'
 import { createPostgresStore } from '@gatehouse/store-postgres'
 import { createSqliteStore } from '@gatehouse/store-sqlite'
-import type { DatabaseTarget } from './config/database-url.js'
+import type { GatewayConfig } from './config/config.js'
+import { personalDataCodec } from './privacy/personal-data.js'
 
-/** The store named by DATABASE_URL, with pending migrations applied unless told otherwise. */
+/**
+ * The store named by DATABASE_URL, with pending migrations applied unless told otherwise, and
+ * client addresses, user agents and device names sealed under GATEHOUSE_MASTER_KEY (the
+ * migration seals what an earlier version stored in clear).
+ */
 export async function openStore(
-  target: DatabaseTarget,
+  config: Pick<GatewayConfig, 'database' | 'masterKey'>,
   options: { migrate?: boolean; onError?: (error: Error) => void } = {},
 ): Promise<Store> {
+  const target = config.database
+  const personalData = personalDataCodec(config.masterKey)
   switch (target.kind) {
     case 'sqlite':
-      return createSqliteStore({ path: target.path, migrate: options.migrate ?? true })
+      return createSqliteStore({ path: target.path, migrate: options.migrate ?? true, personalData })
     case 'postgres':
       // Several gateways may share it; its `revocations` feed tells each about the others' logouts.
       return createPostgresStore({
         url: target.url,
         migrate: options.migrate ?? true,
+        personalData,
         ...(options.onError === undefined ? {} : { onError: options.onError }),
       })
   }

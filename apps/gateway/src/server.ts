@@ -65,7 +65,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const logger = options.logger ?? createLogger(config.logLevel)
   // Errors of idle pool connections and of the revocation listener (which reconnects by itself).
   // One line without a stack: while Postgres is down the feed's reconnects say so every time.
-  const store = await openStore(config.database, {
+  const store = await openStore(config, {
     onError: (error) => logger.warn({ code: (error as { code?: unknown }).code, reason: error.message }, 'store background error'),
   })
   const clock = options.clock ?? systemClock
@@ -107,7 +107,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   logger.info({ url, ops: ops?.url, database: config.database.kind, upstreams: config.upstreams.map((u) => u.name) }, 'gatehouse listening')
 
   const stopPrune = schedulePrune(
-    () => prune(store, clock, gateway.core.sessions, config.accessTtlS),
+    () => prune(store, clock, gateway.core.sessions, { accessTtlS: config.accessTtlS, auditRetentionDays: config.auditRetentionDays }),
     config.pruneEveryS,
     (error) => logger.error({ err: error }, 'prune failed'),
   )

@@ -34,7 +34,7 @@ describe('the audit trail', () => {
     const db = openSqlite(join(gw.config.dataDir, 'gatehouse.db')).client
     expect(() => db.prepare("UPDATE audit_events SET type = 'nothing' WHERE seq = 3").run()).toThrow(/append-only/)
     expect(() => db.prepare('DELETE FROM audit_events WHERE seq = 3').run()).toThrow(/append-only/)
-    db.exec('DROP TRIGGER audit_events_no_update')
+    db.exec('DROP TRIGGER audit_events_only_personal_fields')
     db.prepare(`UPDATE audit_events SET details = '{"reason":"nothing to see"}' WHERE seq = 3`).run()
     db.close()
 
@@ -107,10 +107,10 @@ describe('CLI sessions and prune', () => {
     await gw.login('alice')
     const { prune } = await import('../src/maintenance/prune.js')
     gw.clock.advance(600_000 + 60_000) // the idle timeout, and the touch interval on top
-    expect(await prune(gw.store, gw.clock, gw.core.sessions, gw.config.accessTtlS)).toMatchObject({ expired: 1, deletedSessions: 0 })
+    expect(await prune(gw.store, gw.clock, gw.core.sessions, { accessTtlS: gw.config.accessTtlS })).toMatchObject({ expired: 1, deletedSessions: 0 })
     expect(await gw.store.listAudit({ userId: alice.id, type: 'session.expired' })).toHaveLength(1)
     gw.clock.advance(24 * 3_600_000 + 1)
-    expect(await prune(gw.store, gw.clock, gw.core.sessions, gw.config.accessTtlS)).toMatchObject({ expired: 0, deletedSessions: 1 })
+    expect(await prune(gw.store, gw.clock, gw.core.sessions, { accessTtlS: gw.config.accessTtlS })).toMatchObject({ expired: 0, deletedSessions: 1 })
     const run = io(gw)
     expect(await runCli(['prune'], run.cli, gw.clock)).toBe(0)
     expect(run.out.join()).toMatch(/expired 0 session/)
@@ -124,9 +124,9 @@ describe('CLI sessions and prune', () => {
     // Two renewals consume two refresh tokens.
     for (let i = 0; i < 2; i++) await gw.core.tokens.tokenFor({ sessionId: sid, userId: alice.id, roles: ['user'] }, 'orders', { fresh: true })
     const { prune } = await import('../src/maintenance/prune.js')
-    expect(await prune(gw.store, gw.clock, gw.core.sessions, gw.config.accessTtlS)).toMatchObject({ deletedRefreshTokens: 0 })
+    expect(await prune(gw.store, gw.clock, gw.core.sessions, { accessTtlS: gw.config.accessTtlS })).toMatchObject({ deletedRefreshTokens: 0 })
     gw.clock.advance(24 * 3_600_000 + 1)
-    expect(await prune(gw.store, gw.clock, gw.core.sessions, gw.config.accessTtlS)).toMatchObject({ expired: 0, deletedRefreshTokens: 2 })
+    expect(await prune(gw.store, gw.clock, gw.core.sessions, { accessTtlS: gw.config.accessTtlS })).toMatchObject({ expired: 0, deletedRefreshTokens: 2 })
     expect(await gw.core.tokens.tokenFor({ sessionId: sid, userId: alice.id, roles: ['user'] }, 'orders', { fresh: true })).toMatch(/^eyJ/)
   })
 })

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { Store, User } from '@gatehouse/store'
-import { createSqliteStore } from '@gatehouse/store-sqlite'
 import { createGateway, type Gateway } from '../src/app.js'
 import { createPasswordHasher, type PasswordHasher } from '../src/auth/passwords.js'
 import type { Clock } from '../src/clock.js'
 import type { GatewayConfig } from '../src/config/config.js'
 import { loadConfig } from '../src/config/env.js'
 import { createLogger } from '../src/logging/logger.js'
+import { openStore } from '../src/open-store.js'
 import type { CliIo } from '../src/cli/io.js'
 import { validatingRequest } from './openapi-validator.js'
 
@@ -17,6 +17,8 @@ export const ORIGIN = 'http://localhost:8080'
 export const COOKIE_SECRET = 'test-cookie-secret-0123456789-abcdefghij'
 export const MASTER_KEY = 'test-master-key-0123456789-abcdefghijklmn'
 export const PASSWORD = 'correct horse battery staple'
+/** The browser `request` and `login` present; another user agent family is an anomaly. */
+export const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0'
 
 export class FakeClock implements Clock {
   constructor(public t = Date.UTC(2026, 10, 23, 12, 0, 0)) {}
@@ -74,12 +76,13 @@ export interface TestGateway extends Gateway {
 }
 
 export async function makeGateway(
-  options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; hasher?: PasswordHasher; apiReference?: boolean; fetch?: typeof fetch } = {},
+  options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; hasher?: PasswordHasher; apiReference?: boolean; fetch?: typeof fetch; clientIp?: () => string } = {},
 ): Promise<TestGateway> {
   const dir = options.dir ?? tempDir()
   const config = testConfig({ LOG_LEVEL: 'info', ...options.env }, dir)
   const clock = options.clock ?? new FakeClock()
-  const store = createSqliteStore({ path: (config.database as { path: string }).path })
+  // As the gateway opens it: personal fields sealed under the master key.
+  const store = await openStore(config)
   const logs = logSink()
   const hasher = options.hasher ?? createPasswordHasher()
   const gateway = createGateway({
@@ -88,7 +91,7 @@ export async function makeGateway(
     clock,
     hasher,
     logger: createLogger('info', logs.stream),
-    clientIp: () => '203.0.113.7',
+    clientIp: options.clientIp ?? (() => '203.0.113.7'),
     apiReference: options.apiReference ?? false,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
@@ -98,7 +101,7 @@ export async function makeGateway(
   await gateway.core.keys.init()
 
   const request: TestGateway['request'] = (path, init = {}) => {
-    const headers: Record<string, string> = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0', ...init.headers }
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...init.headers }
     const method = init.method ?? (init.body === undefined ? 'GET' : 'POST')
     if (method !== 'GET' && method !== 'HEAD' && !('origin' in headers)) headers.origin = config.publicOrigin
     if (init.cookie !== undefined) headers.cookie = init.cookie

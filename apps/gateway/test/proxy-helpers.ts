@@ -66,6 +66,8 @@ export interface ProxyGateway extends RunningGateway {
 export async function startProxyGateway(options: {
   upstreams: Record<string, string>
   routes?: unknown[]
+  /** The `anomalies` object of the GATEHOUSE_CONFIG file. */
+  anomalies?: unknown
   env?: Record<string, string>
   clock?: Clock
 }): Promise<ProxyGateway> {
@@ -74,9 +76,9 @@ export async function startProxyGateway(options: {
     GATEHOUSE_UPSTREAMS: Object.entries(options.upstreams).map(([name, url]) => `${name}=${url}`).join(','),
     ...options.env,
   }
-  if (options.routes !== undefined) {
+  if (options.routes !== undefined || options.anomalies !== undefined) {
     const file = join(dir, 'gatehouse.json')
-    writeFileSync(file, JSON.stringify({ routes: options.routes }, null, 2))
+    writeFileSync(file, JSON.stringify({ routes: options.routes ?? [], ...(options.anomalies === undefined ? {} : { anomalies: options.anomalies }) }, null, 2))
     env.GATEHOUSE_CONFIG = file
   }
   const config = { ...testConfig(env, dir), host: '127.0.0.1', port: 0 }

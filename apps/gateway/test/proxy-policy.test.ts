@@ -29,7 +29,14 @@ beforeAll(async () => {
     })
   })
   // The environment's timeout is long: only the route's own can produce the 504 below.
-  gw = await startProxyGateway({ upstreams: { orders: upstream.url, other: upstream.url }, routes: ROUTES, env: { GATEHOUSE_UPSTREAM_TIMEOUT: '60000' } })
+  // These sessions collect many 403s on purpose: the anomaly policy's burst check (tested in
+  // anomalies.test.ts) is off here, or it would end them halfway.
+  gw = await startProxyGateway({
+    upstreams: { orders: upstream.url, other: upstream.url },
+    routes: ROUTES,
+    anomalies: { forbiddenBurst: { action: 'ignore' } },
+    env: { GATEHOUSE_UPSTREAM_TIMEOUT: '60000' },
+  })
   alice = await gw.login('alice')
   root = await gw.login('root', ['user', 'admin'])
 })

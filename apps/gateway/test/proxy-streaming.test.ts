@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { makeGateway } from './helpers.js'
+import { makeGateway, USER_AGENT } from './helpers.js'
 import { once, rawRequest, startProxyGateway, startUpstream, type ProxyGateway, type TestUpstream } from './proxy-helpers.js'
 
 const MB = 1024 * 1024
@@ -96,7 +96,7 @@ describe('proxy bodies', () => {
     await app.createUser('alice')
     const cookie = await app.login('alice')
     const payload = randomBytes(5 * MB)
-    const up = await app.app.request('/api/files/upload', { method: 'PUT', body: payload, headers: { cookie, 'content-type': 'application/octet-stream' } })
+    const up = await app.app.request('/api/files/upload', { method: 'PUT', body: payload, headers: { cookie, 'content-type': 'application/octet-stream', 'user-agent': USER_AGENT } })
     expect(up.status).toBe(200)
     expect(await up.json()).toEqual({ bytes: payload.length, sha256: sha256(payload) })
     const down = await app.request('/api/files/download', { cookie })

@@ -97,7 +97,7 @@ describe('the public revocation feed: GET /.well-known/gatehouse/revocations', (
     expect((await page(gw)).entries).toHaveLength(1)
     gw.clock.advance(2_000)
     expect((await page(gw)).entries).toEqual([])
-    expect((await prune(gw.store, gw.clock, gw.core.sessions, gw.config.accessTtlS)).deletedRevocations).toBe(1)
+    expect((await prune(gw.store, gw.clock, gw.core.sessions, { accessTtlS: gw.config.accessTtlS })).deletedRevocations).toBe(1)
     expect((await gw.store.listRevocations({ after: 0, endedSince: 0, limit: 10 })).entries).toEqual([])
   })
 
@@ -189,7 +189,7 @@ describe('the revocation feed as a server-sent event stream', () => {
     // The hub has seen seq 1; then every entry expires and is pruned: the store's head is 0 again.
     await new Promise((r) => setTimeout(r, 400))
     gw.clock.advance(400_000)
-    await prune(gw.store, gw.clock, gw.core.sessions, gw.config.accessTtlS)
+    await prune(gw.store, gw.clock, gw.core.sessions, { accessTtlS: gw.config.accessTtlS })
     let reads = 0
     const reader = createFeedReader(gw.store, gw.clock, gw.config.accessTtlS)
     const counted = revocationRoutes((after, limit) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createLogger } from '../src/logging/logger.js'
 import { startGateway } from '../src/server.js'
 import { touchIntervalMs } from '../src/session/session-manager.js'
-import { cookiePair, FakeClock, makeGateway } from './helpers.js'
+import { cookiePair, FakeClock, makeGateway, USER_AGENT } from './helpers.js'
 
 const ROTATE = { GATEHOUSE_ROTATE_EVERY: '300', GATEHOUSE_ROTATE_GRACE: '30' }
 
@@ -73,15 +73,15 @@ describe('cookie credential rotation and stolen-cookie detection', () => {
     try {
       clock.advance(300_000)
       const responses = await Promise.all(
-        Array.from({ length: 50 }, () => fetch(`${running.url}/auth/session`, { headers: { cookie } })),
+        Array.from({ length: 50 }, () => fetch(`${running.url}/auth/session`, { headers: { cookie, 'user-agent': USER_AGENT } })),
       )
       expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200))
       const newCookies = new Set(responses.flatMap((r) => r.headers.getSetCookie()).map((h) => h.split(';')[0]))
       expect(newCookies.size).toBe(1) // exactly one request rotated
       const [next] = [...newCookies]
-      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: next! } })).status).toBe(200)
+      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: next!, 'user-agent': USER_AGENT } })).status).toBe(200)
       // The stragglers still holding the old cookie, within grace:
-      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie } })).status).toBe(200)
+      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie, 'user-agent': USER_AGENT } })).status).toBe(200)
     } finally {
       await running.close()
     }

@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gt, gte } from 'drizzle-orm'
-import { chainAuditEvent, type AuditEvent, type AuditEventInput, type AuditFilter } from '@gatehouse/store'
+import { and, asc, desc, eq, gt, gte, isNotNull, lt, notLike, or } from 'drizzle-orm'
+import type { PgColumn } from 'drizzle-orm/pg-core'
+import { chainAuditEvent, erasedField, type AuditEvent, type AuditEventInput, type AuditFilter, type Millis } from '@gatehouse/store'
 import type { PgDb } from './db.js'
 import { LOCKS, xactLock } from './locks.js'
 import { auditEvents } from './schema.js'
@@ -38,6 +39,24 @@ export function createAuditOps(db: PgDb) {
         )
         .orderBy(desc(auditEvents.seq))
         .limit(filter.limit ?? 100)
+    },
+    async eraseAuditPersonalData(before: Millis): Promise<number> {
+      const notErased = (column: PgColumn) => and(isNotNull(column), notLike(column, 'erased:%'))
+      // Under the append lock, like an append: two gateways' prune jobs erase each event once.
+      return db.transaction(async (tx) => {
+        await tx.execute(xactLock(LOCKS.audit))
+        const rows = await tx
+          .select({ seq: auditEvents.seq, clientIp: auditEvents.clientIp, userAgent: auditEvents.userAgent, deviceName: auditEvents.deviceName })
+          .from(auditEvents)
+          .where(and(lt(auditEvents.at, before), or(notErased(auditEvents.clientIp), notErased(auditEvents.userAgent), notErased(auditEvents.deviceName))))
+        for (const r of rows) {
+          await tx
+            .update(auditEvents)
+            .set({ clientIp: erasedField(r.clientIp), userAgent: erasedField(r.userAgent), deviceName: erasedField(r.deviceName) })
+            .where(eq(auditEvents.seq, r.seq))
+        }
+        return rows.length
+      })
     },
     async auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]> {
       return db.select().from(auditEvents).where(gt(auditEvents.seq, afterSeq)).orderBy(asc(auditEvents.seq)).limit(limit)

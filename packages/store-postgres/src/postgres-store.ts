@@ -1,6 +1,6 @@
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { Pool } from 'pg'
-import type { Store } from '@gatehouse/store'
+import { withPersonalData, type PersonalDataCodec, type Store } from '@gatehouse/store'
 import { createAuditOps } from './audit.js'
 import { migratePostgres } from './migrate.js'
 import { withStoreErrors } from './pg-errors.js'
@@ -30,6 +30,12 @@ export interface PostgresStoreOptions {
    * losing its connection (it reconnects). The pool replaces broken connections by itself.
    */
   onError?: (error: Error) => void
+  /**
+   * Seals client addresses, user agents and device names at rest (the gateway always passes one,
+   * keyed from GATEHOUSE_MASTER_KEY); with `migrate`, values an earlier version stored in clear
+   * are sealed too. Without it they are stored as given.
+   */
+  personalData?: PersonalDataCodec
 }
 
 export type PostgresStore = Store & {
@@ -46,14 +52,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   // Without a listener an idle client's error would be thrown as an uncaught exception.
   pool.on('error', onError)
   try {
-    if (options.migrate ?? true) await migratePostgres(pool)
+    if (options.migrate ?? true) await migratePostgres(pool, options.personalData)
   } catch (error) {
     await pool.end().catch(() => {})
     throw error
   }
   const db = drizzle({ client: pool, schema })
   const revocations = createRevocationFeed({ pool, connection, onError, ...(options.revocationChannel ? { channel: options.revocationChannel } : {}) })
-  const ops = withStoreErrors({
+  const stored = withStoreErrors({
     ...createUserOps(db),
     ...createSessionOps(db),
     ...createAuditOps(db),
@@ -66,6 +72,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       await pool.query('select 1')
     },
   })
+  const ops = options.personalData === undefined ? stored : withPersonalData(stored, options.personalData)
   let closing: Promise<void> | undefined
   return {
     dialect: 'postgres',

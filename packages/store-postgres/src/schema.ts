@@ -40,6 +40,9 @@ export const sessions = pgTable(
     deviceName: text('device_name').notNull(),
     userAgent: text('user_agent').notNull(),
     clientIp: text('client_ip').notNull(),
+    /** Keyed hashes for the anomaly check (user agent family, client network); see the README. */
+    uaFamilyHash: text('ua_family_hash'),
+    networkHash: text('network_hash'),
     createdAt: millis('created_at').notNull(),
     lastSeenAt: millis('last_seen_at').notNull(),
     idleExpiresAt: millis('idle_expires_at').notNull(),
@@ -75,7 +78,8 @@ export const refreshTokens = pgTable(
 )
 
 /**
- * Append-only; a trigger in the migrations refuses UPDATE and DELETE. `seq` is assigned by the
+ * Append-only; a trigger in the migrations refuses DELETE, and UPDATE of anything but the
+ * personal fields (retention erases them). `seq` is assigned by the
  * store under a lock (not a sequence), because the chain needs it gapless and a sequence skips
  * numbers on every rolled-back insert.
  */
@@ -89,6 +93,7 @@ export const auditEvents = pgTable(
     sessionId: text('session_id'),
     clientIp: text('client_ip'),
     userAgent: text('user_agent'),
+    deviceName: text('device_name'),
     details: jsonb('details').$type<Record<string, unknown>>().notNull(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),

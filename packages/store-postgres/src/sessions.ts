@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, inArray, isNull, lt, lte, ne, or } from 'drizzle-orm'
-import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type User } from '@gatehouse/store'
+import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type User } from '@gatehouse/store'
 import type { PgDb } from './db.js'
 import { sessions, users } from './schema.js'
 
@@ -76,6 +76,12 @@ export function createSessionOps(db: PgDb) {
         .where(and(inArray(sessions.id, ordered), isNull(sessions.revokedAt)))
         .returning({ id: sessions.id })
       return rows.map((r) => r.id)
+    },
+    async setSessionFingerprint(id: string, fingerprint: SessionFingerprint): Promise<void> {
+      await db
+        .update(sessions)
+        .set({ uaFamilyHash: fingerprint.uaFamilyHash, networkHash: fingerprint.networkHash })
+        .where(and(eq(sessions.id, id), isNull(sessions.revokedAt)))
     },
     async countActiveSessions(now: Millis): Promise<number> {
       const [row] = await db.select({ n: count() }).from(sessions).where(liveSession(now))

@@ -19,6 +19,8 @@ import { Client, escapeLiteral } from 'pg'
 const run = promisify(execFile)
 
 export interface PgCluster {
+  /** Where the server's tools are (pg_dump, psql). */
+  bindir: string
   /** URL of a database over TCP with the password, as a gateway connects. */
   url(database: string): string
   /**
@@ -254,6 +256,7 @@ async function startCluster(bindir: string): Promise<PgCluster> {
     await admin(`alter role postgres password ${escapeLiteral(password)}`)
     const url = (database: string) => `postgres://postgres:${password}@127.0.0.1:${port}/${db(database)}`
     return {
+      bindir,
       url,
       socketUrl,
       admin,

@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gt, gte } from 'drizzle-orm'
-import { chainAuditEvent, type AuditEvent, type AuditEventInput, type AuditFilter } from '@gatehouse/store'
+import { and, asc, desc, eq, gt, gte, isNotNull, lt, notLike, or } from 'drizzle-orm'
+import { chainAuditEvent, erasedField, type AuditEvent, type AuditEventInput, type AuditFilter, type Millis } from '@gatehouse/store'
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { SqliteDb } from './db.js'
 import { auditEvents } from './schema.js'
 
@@ -37,6 +38,23 @@ export function createAuditOps(db: SqliteDb) {
         .orderBy(desc(auditEvents.seq))
         .limit(filter.limit ?? 100)
         .all()
+    },
+    async eraseAuditPersonalData(before: Millis): Promise<number> {
+      const notErased = (column: SQLiteColumn) => and(isNotNull(column), notLike(column, 'erased:%'))
+      return db.transaction((tx) => {
+        const rows = tx
+          .select({ seq: auditEvents.seq, clientIp: auditEvents.clientIp, userAgent: auditEvents.userAgent, deviceName: auditEvents.deviceName })
+          .from(auditEvents)
+          .where(and(lt(auditEvents.at, before), or(notErased(auditEvents.clientIp), notErased(auditEvents.userAgent), notErased(auditEvents.deviceName))))
+          .all()
+        for (const r of rows) {
+          tx.update(auditEvents)
+            .set({ clientIp: erasedField(r.clientIp), userAgent: erasedField(r.userAgent), deviceName: erasedField(r.deviceName) })
+            .where(eq(auditEvents.seq, r.seq))
+            .run()
+        }
+        return rows.length
+      }, { behavior: 'immediate' })
     },
     async auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]> {
       return db.select().from(auditEvents).where(gt(auditEvents.seq, afterSeq)).orderBy(asc(auditEvents.seq)).limit(limit).all()

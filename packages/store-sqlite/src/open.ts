@@ -31,5 +31,8 @@ export function openSqlite(path: string): OpenedSqlite {
   client.pragma('synchronous = NORMAL')
   client.pragma('foreign_keys = ON')
   client.pragma('busy_timeout = 5000')
+  // Deleted and overwritten content is zeroed, not left in free pages: erased personal data and
+  // replaced secrets do not linger in the file.
+  client.pragma('secure_delete = ON')
   return { db: drizzle({ client, schema }), client }
 }

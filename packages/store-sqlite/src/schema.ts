@@ -37,6 +37,9 @@ export const sessions = sqliteTable(
     deviceName: text('device_name').notNull(),
     userAgent: text('user_agent').notNull(),
     clientIp: text('client_ip').notNull(),
+    /** Keyed hashes for the anomaly check (user agent family, client network); see the README. */
+    uaFamilyHash: text('ua_family_hash'),
+    networkHash: text('network_hash'),
     createdAt: integer('created_at').notNull(),
     lastSeenAt: integer('last_seen_at').notNull(),
     idleExpiresAt: integer('idle_expires_at').notNull(),
@@ -72,7 +75,10 @@ export const refreshTokens = sqliteTable(
   (t) => [uniqueIndex('refresh_tokens_session_generation_uq').on(t.sessionId, t.generation)],
 )
 
-/** Append-only; triggers in the migrations refuse UPDATE and DELETE. */
+/**
+ * Append-only; triggers in the migrations refuse DELETE, and UPDATE of anything but the personal
+ * fields (retention erases them; see `eraseAuditPersonalData`).
+ */
 export const auditEvents = sqliteTable(
   'audit_events',
   {
@@ -83,6 +89,7 @@ export const auditEvents = sqliteTable(
     sessionId: text('session_id'),
     clientIp: text('client_ip'),
     userAgent: text('user_agent'),
+    deviceName: text('device_name'),
     details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import type { Millis, RevocationReason, Session, SessionStore, User, UserStore } from '@gatehouse/store'
 
 type Found = { session: Session; user: User }
-type Ops = Pick<SessionStore, 'findSessionWithUser' | 'touchSession' | 'rotateSessionCredential' | 'revokeSession' | 'revokeUserSessions' | 'expireSessions' | 'deleteEndedSessions'> &
+type Ops = Pick<SessionStore, 'findSessionWithUser' | 'touchSession' | 'setSessionFingerprint' | 'rotateSessionCredential' | 'revokeSession' | 'revokeUserSessions' | 'expireSessions' | 'deleteEndedSessions'> &
   Pick<UserStore, 'updateUser' | 'deleteUser'>
 
 /**
@@ -56,6 +56,13 @@ export function withSessionLookupCache<T extends Ops>(ops: T, client: Database.D
     async touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis) {
       forgetSession(id)
       const result = await ops.touchSession(id, lastSeenAt, idleExpiresAt)
+      // Again after: a read may have run while the write waited for the file's lock.
+      forgetSession(id)
+      return result
+    },
+    async setSessionFingerprint(id, fingerprint) {
+      forgetSession(id)
+      const result = await ops.setSessionFingerprint(id, fingerprint)
       // Again after: a read may have run while the write waited for the file's lock.
       forgetSession(id)
       return result

@@ -2,7 +2,7 @@ import { decodePreviousCredentials, type RevocationReason, type Session, type Us
 
 export const SESSION_WITH_USER_SQL = `
 SELECT s.id, s.user_id, s.credential_hash, s.previous_credentials, s.credential_rotated_at,
-       s.device_name, s.user_agent, s.client_ip, s.created_at, s.last_seen_at, s.idle_expires_at,
+       s.device_name, s.user_agent, s.client_ip, s.ua_family_hash, s.network_hash, s.created_at, s.last_seen_at, s.idle_expires_at,
        s.absolute_expires_at, s.revoked_at, s.revoked_reason,
        u.username AS u_username, u.password_hash AS u_password_hash, u.roles AS u_roles,
        u.suspended_at AS u_suspended_at, u.password_changed_at AS u_password_changed_at,
@@ -19,6 +19,8 @@ export interface JoinedRow {
   device_name: string
   user_agent: string
   client_ip: string
+  ua_family_hash: string | null
+  network_hash: string | null
   created_at: number
   last_seen_at: number
   idle_expires_at: number
@@ -45,6 +47,8 @@ export function splitJoinedRow(r: JoinedRow): { session: Session; user: User } {
       deviceName: r.device_name,
       userAgent: r.user_agent,
       clientIp: r.client_ip,
+      uaFamilyHash: r.ua_family_hash,
+      networkHash: r.network_hash,
       createdAt: r.created_at,
       lastSeenAt: r.last_seen_at,
       idleExpiresAt: r.idle_expires_at,

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
-import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type User } from '@gatehouse/store'
+import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type User } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { sessions } from './schema.js'
 import { SESSION_WITH_USER_SQL, splitJoinedRow, type JoinedRow } from './session-with-user.js'
@@ -88,6 +88,12 @@ export function createSessionOps(db: SqliteDb) {
         .returning({ id: sessions.id })
         .all()
       return rows.map((r) => r.id)
+    },
+    async setSessionFingerprint(id: string, fingerprint: SessionFingerprint): Promise<void> {
+      db.update(sessions)
+        .set({ uaFamilyHash: fingerprint.uaFamilyHash, networkHash: fingerprint.networkHash })
+        .where(and(eq(sessions.id, id), isNull(sessions.revokedAt)))
+        .run()
     },
     async countActiveSessions(now: Millis): Promise<number> {
       return db.select({ n: count() }).from(sessions).where(live(now)).get()?.n ?? 0

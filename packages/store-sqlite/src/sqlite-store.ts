@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm'
-import type { Store } from '@gatehouse/store'
+import { withPersonalData, type PersonalDataCodec, type Store } from '@gatehouse/store'
 import { createAuditOps } from './audit.js'
 import { migrateSqlite } from './migrate.js'
+import { migrateSqlitePersonalData } from './personal-data-migration.js'
 import { openSqlite } from './open.js'
 import { withStoreErrors } from './sqlite-errors.js'
 import { withSessionLookupCache } from './session-lookup-cache.js'
@@ -18,15 +19,24 @@ export interface SqliteStoreOptions {
   path: string
   /** Apply pending migrations before use (the gateway does; the CLI's `migrate` does it explicitly). */
   migrate?: boolean
+  /**
+   * Seals client addresses, user agents and device names at rest (the gateway always passes one,
+   * keyed from GATEHOUSE_MASTER_KEY); with `migrate`, values an earlier version stored in clear
+   * are sealed too. Without it they are stored as given.
+   */
+  personalData?: PersonalDataCodec
 }
 
 export type SqliteStore = Store & { readonly path: string }
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const { db, client } = openSqlite(options.path)
-  if (options.migrate ?? true) migrateSqlite(db)
+  if (options.migrate ?? true) {
+    migrateSqlite(db)
+    if (options.personalData !== undefined) migrateSqlitePersonalData(db, options.personalData)
+  }
   let closed = false
-  const ops = withStoreErrors(withSessionLookupCache({
+  const raw = {
     ...createUserOps(db),
     ...createSessionOps(db),
     ...createAuditOps(db),
@@ -38,7 +48,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async ping() {
       db.get(sql`select 1`)
     },
-  }, client))
+  }
+  // Sealing sits under the lookup cache, so a cached session is held opened: a hit costs nothing more.
+  const ops = withStoreErrors(withSessionLookupCache(options.personalData === undefined ? raw : withPersonalData(raw, options.personalData), client))
   return {
     dialect: 'sqlite',
     path: options.path,

@@ -4,6 +4,8 @@ export const STORE_ERROR_CODES = {
   unavailable: 'ERR_STORE_UNAVAILABLE',
   badUrl: 'ERR_STORE_BAD_URL',
   migration: 'ERR_STORE_MIGRATION',
+  /** Sealed personal data that does not open: another master key, or a value moved or edited. */
+  unreadable: 'ERR_STORE_UNREADABLE',
 } as const
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[keyof typeof STORE_ERROR_CODES]
 

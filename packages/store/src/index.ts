@@ -8,3 +8,6 @@ export { afterAttempt, afterRelease, reserve, type RateLimitPolicy, type RateLim
 export type { RevocationFeed } from './revocation-feed.js'
 export { withStoreErrors, errorField } from './store-errors.js'
 export { decodePreviousCredentials, encodePreviousCredentials } from './previous-credentials.js'
+export { ERASED_PREFIX, erasedField, legacyAuditHash, personalFieldDigest } from './audit-chain.js'
+export { auditAad, sessionAad, withPersonalData, type PersonalDataCodec } from './personal-data.js'
+export { createAuditRechainer, sealSessionRow, type SessionPersonalRow } from './personal-data-migration.js'

@@ -13,6 +13,7 @@ import type {
   RevocationQuery,
   RevocationReason,
   Session,
+  SessionFingerprint,
   SigningKeyRecord,
   User,
   UserPatch,
@@ -54,6 +55,11 @@ export interface SessionStore {
     now: Millis,
     options?: { exceptSessionId?: string },
   ): Promise<string[]>
+  /**
+   * Replaces the anomaly baseline of a live session (after a flagged change, the new user agent
+   * family or network is what later requests are compared with). No-op on an ended session.
+   */
+  setSessionFingerprint(id: string, fingerprint: SessionFingerprint): Promise<void>
   /** How many sessions are live at `now` (for the active-sessions gauge). */
   countActiveSessions(now: Millis): Promise<number>
   /** Live sessions (not revoked, not expired at `now`), most recently seen first. */
@@ -76,6 +82,12 @@ export interface AuditStore {
   listAudit(filter: AuditFilter): Promise<AuditEvent[]>
   /** Oldest first, in pages, for walking the chain. */
   auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]>
+  /**
+   * Retention: replaces the personal fields (client address, user agent, device name) of events
+   * before `before` with the digests the chain hash covers (`erasedField`), so the values are gone
+   * and the chain still verifies. Returns how many events it erased.
+   */
+  eraseAuditPersonalData(before: Millis): Promise<number>
 }
 
 export interface SigningKeyStore {

@@ -45,6 +45,8 @@ export const REVOCATION_REASONS = [
   'idp_logout',
   /** The identity provider refused the session's refresh token (invalid_grant). */
   'idp_revoked',
+  /** The anomaly policy (GATEHOUSE_CONFIG `anomalies`) ended it. */
+  'anomaly',
 ] as const
 export type RevocationReason = (typeof REVOCATION_REASONS)[number]
 
@@ -60,9 +62,16 @@ export interface Session {
    */
   previousCredentials: readonly PreviousCredential[]
   credentialRotatedAt: Millis
+  /** Personal: stored as ciphertext when the store has a PersonalDataCodec; read back in clear. */
   deviceName: string
   userAgent: string
   clientIp: string
+  /**
+   * Keyed hashes of the user agent's family (browser and OS) and of the client network (/24, /64)
+   * the anomaly check compares against; null for a session from before they were recorded.
+   */
+  uaFamilyHash: string | null
+  networkHash: string | null
   createdAt: Millis
   lastSeenAt: Millis
   idleExpiresAt: Millis
@@ -97,6 +106,7 @@ export interface AuditEventInput {
   sessionId?: string | null
   clientIp?: string | null
   userAgent?: string | null
+  deviceName?: string | null
   details?: Record<string, unknown>
 }
 
@@ -106,8 +116,13 @@ export interface AuditEvent {
   at: Millis
   userId: string | null
   sessionId: string | null
+  /**
+   * The personal fields. As stored (`auditPage`): ciphertext, or `erased:<digest>` once retention
+   * erased them; as listed (`listAudit`): clear text, null when erased.
+   */
   clientIp: string | null
   userAgent: string | null
+  deviceName: string | null
   details: Record<string, unknown>
   prevHash: string
   hash: string
@@ -118,6 +133,12 @@ export interface AuditFilter {
   type?: string
   since?: Millis
   limit?: number
+}
+
+/** The new anomaly baseline of a session (see `Session.uaFamilyHash`). */
+export interface SessionFingerprint {
+  uaFamilyHash: string | null
+  networkHash: string | null
 }
 
 /** A JWT signing key; the private half only ever as ciphertext (see @gatehouse/tokens). */

@@ -6,3 +6,5 @@ export { createKeyManager, type KeyManager, type KeyManagerOptions, type KeyStat
 export { createRefreshChain, RACE_WINDOW_MS, type RefreshChain, type RefreshChainOptions, type RefreshTokenHandle, type RenewalResult } from './refresh-chain.js'
 export { createTokenCache, type CachedToken, type TokenCache } from './token-cache.js'
 export { createTokenIssuer, type TokenFormat, type TokenIssuer, type TokenIssuerOptions, type TokenSubject } from './issuer.js'
+export { createAeadBox, type AeadBox } from './master-key.js'
+export { createPersonalDataCodec, PERSONAL_DATA_KEY_VERSION, type PersonalDataCodec } from './personal-data.js'

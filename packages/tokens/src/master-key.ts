@@ -23,27 +23,28 @@ export interface MasterKeyCipher {
   subkey(purpose: string): Buffer
 }
 
-export function createMasterKeyCipher(masterKey: string): MasterKeyCipher {
-  if (typeof masterKey !== 'string' || masterKey.length === 0) throw new TypeError('GATEHOUSE_MASTER_KEY must be a non-empty string')
-  const ikm = Buffer.from(masterKey, 'utf8')
-  const subkey = (purpose: string) => Buffer.from(hkdfSync('sha256', ikm, SALT, purpose, 32))
-  const key = subkey(ENCRYPTION_INFO)
+/** AES-256-GCM boxes `<version>.<iv>.<ciphertext+tag>` under one key; `version` names that key. */
+export interface AeadBox {
+  seal(plaintext: string, aad: string): string
+  /** Throws TokenError ERR_KEY_CORRUPT (not a box of this version) or ERR_MASTER_KEY_MISMATCH. */
+  open(box: string, aad: string, what: string): string
+}
 
+export function createAeadBox(key: Buffer, version: string): AeadBox {
   return {
-    subkey,
-    encrypt(plaintext, aad) {
+    seal(plaintext, aad) {
       const iv = randomBytes(IV_BYTES)
       const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES })
       cipher.setAAD(Buffer.from(aad, 'utf8'))
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()])
-      return `v1.${iv.toString('base64url')}.${body.toString('base64url')}`
+      return `${version}.${iv.toString('base64url')}.${body.toString('base64url')}`
     },
-    decrypt(box, aad) {
-      const [version, ivText, bodyText, ...rest] = box.split('.')
+    open(box, aad, what) {
+      const [prefix, ivText, bodyText, ...rest] = box.split('.')
       const iv = Buffer.from(ivText ?? '', 'base64url')
       const body = Buffer.from(bodyText ?? '', 'base64url')
-      if (version !== 'v1' || rest.length > 0 || iv.length !== IV_BYTES || body.length <= TAG_BYTES) {
-        throw new TokenError('ERR_KEY_CORRUPT', `stored key material for "${aad}" is not a v1 ciphertext`)
+      if (prefix !== version || rest.length > 0 || iv.length !== IV_BYTES || body.length < TAG_BYTES) {
+        throw new TokenError('ERR_KEY_CORRUPT', `stored ${what} is not a ${version} ciphertext`)
       }
       const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES })
       decipher.setAAD(Buffer.from(aad, 'utf8'))
@@ -53,10 +54,30 @@ export function createMasterKeyCipher(masterKey: string): MasterKeyCipher {
       } catch (cause) {
         throw new TokenError(
           'ERR_MASTER_KEY_MISMATCH',
-          `GATEHOUSE_MASTER_KEY does not decrypt the signing key "${aad}" in the store; start with the master key the store was created with`,
+          `GATEHOUSE_MASTER_KEY does not decrypt the ${what} in the store; start with the master key the store was created with`,
           { cause },
         )
       }
+    },
+  }
+}
+
+export function createMasterKeyCipher(masterKey: string): MasterKeyCipher {
+  if (typeof masterKey !== 'string' || masterKey.length === 0) throw new TypeError('GATEHOUSE_MASTER_KEY must be a non-empty string')
+  const ikm = Buffer.from(masterKey, 'utf8')
+  const subkey = (purpose: string) => Buffer.from(hkdfSync('sha256', ikm, SALT, purpose, 32))
+  const box = createAeadBox(subkey(ENCRYPTION_INFO), 'v1')
+
+  return {
+    subkey,
+    encrypt: (plaintext, aad) => box.seal(plaintext, aad),
+    decrypt: (sealed, aad) => {
+      const [version, , body, ...rest] = sealed.split('.')
+      // Key material is never empty: a box with nothing but a tag is corrupt, not a wrong key.
+      if (version !== 'v1' || body === undefined || rest.length > 0 || Buffer.from(body, 'base64url').length <= TAG_BYTES) {
+        throw new TokenError('ERR_KEY_CORRUPT', `stored key material for "${aad}" is not a v1 ciphertext`)
+      }
+      return box.open(sealed, aad, `signing key "${aad}"`)
     },
   }
 }

@@ -3,7 +3,7 @@ import { busy, h, replaceChildren } from '../dom.js'
 import { formatDateTime, fromNow } from '../format.js'
 import { describeError } from '../messages.js'
 import type { Notice } from '../notice.js'
-import type { AdminUser, Device, LinkedIdentity } from '../types.js'
+import type { AdminUser, Device, LinkedIdentity, SessionAnomaly } from '../types.js'
 import { badge, button } from './common.js'
 
 export interface UsersPanel {
@@ -38,13 +38,34 @@ export function usersPanel(options: { selfId: string; message: Notice; changed()
     })
   }
 
+  const ANOMALY_NAMES: Record<string, string> = {
+    userAgentChange: 'browser or system changed',
+    networkChange: 'network changed',
+    forbiddenBurst: 'many refused requests',
+  }
+  /** "Flagged: network changed (from 203.0.113.5, 2 min ago)" for the newest flag of a session. */
+  function flagged(anomalies: SessionAnomaly[] | undefined): HTMLElement | null {
+    const newest = anomalies?.[0]
+    if (newest === undefined) return null
+    const what = newest.anomalies.map((a) => ANOMALY_NAMES[a] ?? a).join(', ')
+    const from = newest.clientIp === null ? '' : `from ${newest.clientIp}, `
+    const more = anomalies!.length > 1 ? ` (${anomalies!.length} flags)` : ''
+    return h('span', { class: 'session-flag' }, ' ', badge('flagged', 'warn'), h('span', { class: 'small' }, ` ${what} (${from}${fromNow(newest.at)})${more}`))
+  }
+
   function sessionsList(sessions: Device[]): HTMLElement {
     if (sessions.length === 0) return h('p', { class: 'muted small' }, 'No active sessions.')
     return h(
       'ul',
       { class: 'user-sessions' },
       ...sessions.map((s) =>
-        h('li', {}, h('strong', {}, s.deviceName), h('span', { class: 'muted small' }, ` · ${s.clientIp ?? 'unknown address'} · active ${fromNow(s.lastSeenAt)}`)),
+        h(
+          'li',
+          {},
+          h('strong', {}, s.deviceName),
+          h('span', { class: 'muted small' }, ` · ${s.clientIp ?? 'unknown address'} · active ${fromNow(s.lastSeenAt)}`),
+          flagged(s.anomalies),
+        ),
       ),
     )
   }

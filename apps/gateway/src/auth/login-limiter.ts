@@ -95,7 +95,14 @@ export interface ReservedAttempt {
  * password is checked, so parallel guesses cannot all slip in before the first one is counted:
  * no more passwords are checked than the limits allow.
  */
-export function createLoginLimiter(store: RateLimitStore, clock: Clock, limits: LoginLimits = DEFAULT_LOGIN_LIMITS) {
+export function createLoginLimiter(
+  store: RateLimitStore,
+  clock: Clock,
+  limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
+  /** The address's bucket key: a keyed hash (privacy/personal-data.ts), never the address itself. */
+  hashClientAddress: (clientIp: string) => string,
+) {
+  const keys = (a: LoginAttempt) => ({ account: `account:${a.account}`, address: `ip:${hashClientAddress(a.clientIp)}` })
   const scopeOf = (key: string): LimitScope => (key.startsWith('client:') ? 'client' : key.startsWith('ip:') ? 'address' : 'account')
 
   return {

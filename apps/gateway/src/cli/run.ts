@@ -30,11 +30,12 @@ const COMMANDS: Record<string, Command> = {
   audit: auditCommand,
   prune: async (args, ctx) => {
     if (args.length > 0) throw new UsageError('prune takes no arguments')
-    const r = await prune(ctx.store, ctx.clock, ctx.core.sessions, ctx.config.accessTtlS)
+    const r = await prune(ctx.store, ctx.clock, ctx.core.sessions, { accessTtlS: ctx.config.accessTtlS, auditRetentionDays: ctx.config.auditRetentionDays })
     ctx.io.out(
       `expired ${r.expired} session(s); deleted ${r.deletedSessions} ended session(s), ${r.deletedRateLimits} stale rate-limit row(s), ` +
         `${r.deletedRefreshTokens} consumed refresh token(s), ${r.deletedSigningKeys} retired signing key(s), ` +
-        `${r.deletedOidcRecords} expired login transaction(s) and logout token id(s), ${r.deletedRevocations} expired revocation feed entr(y|ies)`,
+        `${r.deletedOidcRecords} expired login transaction(s) and logout token id(s), ${r.deletedRevocations} expired revocation feed entr(y|ies); ` +
+        `erased personal fields of ${r.erasedAuditEvents} audit event(s)`,
     )
   },
 }
@@ -54,7 +55,7 @@ export async function runCli(argv: string[], io: CliIo, clock: Clock = systemClo
   let store
   try {
     const config = loadConfig(io.env, io.cwd)
-    store = await openStore(config.database)
+    store = await openStore(config)
     const core = createCore({ config, store, clock, hasher: createPasswordHasher() })
     await command(args, { io, config, store, core, clock, actor: { actor: `cli:${userInfo().username}`, clientIp: 'cli', userAgent: 'gatehouse-cli' } })
     return EXIT_OK

@@ -1,5 +1,6 @@
 import type { BlockList } from 'node:net'
 import type { ConnectionLimits } from '../http/node-server.js'
+import type { AnomalyPolicy } from '../anomaly/policy.js'
 import type { CookieSecret } from './cookie-secrets.js'
 import type { DatabaseTarget } from './database-url.js'
 import type { ProviderConfig } from './providers-file.js'
@@ -22,6 +23,8 @@ export interface GatewayConfig {
   providers: ProviderConfig[]
   /** False: password login is off (POST /auth/login answers 404). */
   localLogin: boolean
+  /** The anomaly policy from the GATEHOUSE_CONFIG file (`anomalies`), over the defaults. */
+  anomalies: AnomalyPolicy
   /** e.g. https://app.example.com — no path, no trailing slash. */
   publicOrigin: string
   /** True when the public origin is https: Secure cookie with the __Host- prefix. */
@@ -42,6 +45,8 @@ export interface GatewayConfig {
   trustedProxies: BlockList
   /** How often the gateway deletes ended sessions and stale rate-limit rows. */
   pruneEveryS: number
+  /** GATEHOUSE_AUDIT_RETENTION_DAYS: the prune job erases personal fields of older audit events. */
+  auditRetentionDays?: number | undefined
   signingAlg: SigningAlg
   /** GATEHOUSE_TOKEN_FORMAT: what services receive; 'paseto' needs signingAlg EdDSA (checked at start-up). */
   tokenFormat: 'jwt' | 'paseto'

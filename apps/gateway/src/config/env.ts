@@ -6,8 +6,9 @@ import { parseCookieSecrets } from './cookie-secrets.js'
 import { parseDatabaseUrl } from './database-url.js'
 import { resolveDevSecret } from './dev-secrets.js'
 import { assertStrongSecret } from './secret-strength.js'
-import { loadRoutesFile } from './routes-file.js'
+import { loadConfigFile } from './routes-file.js'
 import { loadIdentityConfig } from './providers-file.js'
+import { DEFAULT_ANOMALY_POLICY } from '../anomaly/policy.js'
 import { parseUpstreams } from './upstreams.js'
 import { parseWebRoot } from './web-root.js'
 import { parseLoginLimits } from './login-limits.js'
@@ -47,6 +48,7 @@ const EnvSchema = z.object({
   GATEHOUSE_CONFIG: z.string().optional(),
   GATEHOUSE_TRUSTED_PROXIES: z.string().default(''),
   GATEHOUSE_PRUNE_EVERY: seconds(600, 86_400),
+  GATEHOUSE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
   GATEHOUSE_WEB_ROOT: z.string().optional(),
   GATEHOUSE_OPS_ADDRESS: z.string().optional(),
   GATEHOUSE_LOGIN_WINDOW: seconds(900, 86_400),
@@ -92,7 +94,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   const dataDir = resolve(cwd, e.GATEHOUSE_DATA_DIR)
   const upstreams = parseUpstreams(e.GATEHOUSE_UPSTREAMS)
   const configFile = e.GATEHOUSE_CONFIG ? resolve(cwd, e.GATEHOUSE_CONFIG) : undefined
-  const routes = configFile ? loadRoutesFile(configFile, upstreams.map((u) => u.name)) : []
+  const file = configFile ? loadConfigFile(configFile, upstreams.map((u) => u.name)) : { routes: [], anomalies: DEFAULT_ANOMALY_POLICY }
+  const routes = file.routes
   const identity = configFile ? loadIdentityConfig(configFile, env, routes, { production }) : { localLogin: true, providers: [] }
 
   const secret = (variable: 'GATEHOUSE_COOKIE_SECRET' | 'GATEHOUSE_MASTER_KEY', file: string): string => {
@@ -128,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     routes,
     providers: identity.providers,
     localLogin: identity.localLogin,
+    anomalies: file.anomalies,
     publicOrigin: origin,
     secureCookies: secure,
     cookieSecrets,
@@ -147,6 +151,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     maxSessionsPerUser: e.GATEHOUSE_MAX_SESSIONS,
     trustedProxies: parseTrustedProxies(e.GATEHOUSE_TRUSTED_PROXIES),
     pruneEveryS: e.GATEHOUSE_PRUNE_EVERY,
+    auditRetentionDays: e.GATEHOUSE_AUDIT_RETENTION_DAYS,
     signingAlg: e.GATEHOUSE_SIGNING_ALG,
     tokenFormat: e.GATEHOUSE_TOKEN_FORMAT,
     production,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
+import { AnomaliesSchema, anomalyPolicy, type AnomalyPolicy } from '../anomaly/policy.js'
 import { ConfigError } from '../errors.js'
 import { lineColumn, offsetOf, scanJson, type JsonPath } from './json-positions.js'
 
@@ -74,7 +75,15 @@ export const ConfigFileSchema = z.strictObject({
   // Checked by config/providers-file.ts (section 7 of the contract).
   localLogin: z.unknown().optional(),
   providers: z.unknown().optional(),
+  anomalies: AnomaliesSchema.optional(),
 })
+
+/** What the GATEHOUSE_CONFIG file configures. */
+export interface ConfigFile {
+  routes: RouteConfig[]
+  /** Over the defaults; see anomaly/policy.ts. */
+  anomalies: AnomalyPolicy
+}
 
 function canonicalPrefix(prefix: string): string {
   const trimmed = prefix.replace(/\/+$/, '').toLowerCase()
@@ -86,16 +95,24 @@ function canonicalPrefix(prefix: string): string {
  * GATEHOUSE_CONFIG, the file and the line (and column, for JSON syntax).
  */
 export function loadRoutesFile(file: string, upstreamNames: readonly string[]): RouteConfig[] {
+  return loadConfigFile(file, upstreamNames).routes
+}
+
+export function loadConfigFile(file: string, upstreamNames: readonly string[]): ConfigFile {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
     throw new RouteConfigError(0, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`)
   }
-  return parseRoutesFile(text.replace(/^\uFEFF/, ''), file, upstreamNames)
+  return parseConfigFile(text.replace(/^\uFEFF/, ''), file, upstreamNames)
 }
 
 export function parseRoutesFile(text: string, file: string, upstreamNames: readonly string[]): RouteConfig[] {
+  return parseConfigFile(text, file, upstreamNames).routes
+}
+
+export function parseConfigFile(text: string, file: string, upstreamNames: readonly string[]): ConfigFile {
   const scan = scanJson(text)
   if (!scan.ok) {
     const { line, column } = lineColumn(text, scan.offset)
@@ -126,7 +143,7 @@ export function parseRoutesFile(text: string, file: string, upstreamNames: reado
 
   const known = new Set(upstreamNames)
   const seen = new Map<string, number>()
-  return (parsed.data!.routes ?? []).map((route, index) => {
+  const routes = (parsed.data!.routes ?? []).map((route, index) => {
     const path = ['routes', index] as const
     if (!known.has(route.upstream)) {
       refuse([...path, 'upstream'], `no upstream "${route.upstream}" in GATEHOUSE_UPSTREAMS (${upstreamNames.join(', ') || 'none'})`)
@@ -153,6 +170,7 @@ export function parseRoutesFile(text: string, file: string, upstreamNames: reado
       line,
     }
   })
+  return { routes, anomalies: anomalyPolicy(parsed.data!.anomalies) }
 }
 
 export function formatPath(path: JsonPath): string {

@@ -52,3 +52,14 @@ export function deviceView(session: Session, currentId?: string) {
 export function auditView(event: AuditEvent) {
   return { ...event, at: iso(event.at), device: event.userAgent === null ? null : deviceNameFromUserAgent(event.userAgent) }
 }
+
+/** One flag of the anomaly policy on a session, as the admin screens show it. */
+export function anomalyView(event: AuditEvent) {
+  return {
+    at: iso(event.at),
+    anomalies: (event.details.anomalies as string[] | undefined) ?? [],
+    action: String(event.details.action ?? 'flag'),
+    clientIp: event.clientIp,
+    userAgent: event.userAgent,
+  }
+}

@@ -63,6 +63,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     labelNames: ['kind'] as const,
     registers: [registry],
   })
+  const anomalies = new Counter({
+    name: 'gatehouse_session_anomalies_total',
+    help: 'Sessions flagged or revoked by the anomaly policy, by anomaly and action',
+    labelNames: ['anomaly', 'action'] as const,
+    registers: [registry],
+  })
   const rateLimited = new Counter({
     name: 'gatehouse_rate_limit_refusals_total',
     help: 'Login or password attempts refused with 429',
@@ -84,6 +90,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     logins,
     revocations,
     reuse,
+    anomalies,
     rateLimited,
     storeUnavailable,
     activeSessions,
@@ -114,6 +121,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
           break
         case 'session.reuse_detected':
           reuse.inc({ kind: 'cookie' })
+          break
+        case 'session.anomaly':
+          for (const anomaly of (details?.anomalies as string[] | undefined) ?? []) anomalies.inc({ anomaly, action: String(details?.action) })
           break
         case 'refresh.reuse_detected':
           reuse.inc({ kind: 'refresh_token' })

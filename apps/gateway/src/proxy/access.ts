@@ -1,8 +1,9 @@
 import { TOKEN_ERROR_CODES, TokenError } from '@gatehouse/tokens'
 import type { RouteConfig } from '../config/routes-file.js'
 import { GatewayError } from '../errors.js'
-import type { AuthContext } from '../http/app-env.js'
-import { unauthenticated, type SessionVars } from '../http/unauthenticated.js'
+import type { Context } from 'hono'
+import type { AppEnv, AuthContext } from '../http/app-env.js'
+import { unauthenticated } from '../http/unauthenticated.js'
 import type { ProxyTarget } from './path-safety.js'
 import { compileRoutePolicy, type RoutePolicy } from './route-policy.js'
 
@@ -31,8 +32,11 @@ export interface AccessGranted {
  * upstream, but 401 first without a session; 401 no session, 403 missing role).
  */
 export interface AccessDecision {
-  /** `vars` is the request's context: its session, or why the session its cookie named ended. */
-  decide(target: ProxyTarget, method: string, vars: SessionVars): AccessGranted
+  /**
+   * `c` is the request's context: its session, or why the session its cookie named ended. A
+   * refusal for a missing role is told to `onForbidden` first (the anomaly policy counts them).
+   */
+  decide(target: ProxyTarget, method: string, c: Context<AppEnv>): Promise<AccessGranted>
   /**
    * The token the route sends to `audience`: ours, or the user's IdP access token on a
    * `"token": "idp"` route; 401 when the session ended between the cookie check and the mint.
@@ -46,6 +50,8 @@ export interface AccessDeps {
   upstreamTimeoutMs: number
   tokens: TokenSource
   idpTokens?: IdpTokenSource | undefined
+  /** Told of every refusal for a role the session lacks (never of cross-site refusals). */
+  onForbidden?: ((c: Context<AppEnv>) => Promise<void>) | undefined
 }
 
 // Token refusals that mean the session ended between the cookie check and the mint.
@@ -56,21 +62,24 @@ export function createAccessDecision(deps: AccessDeps): AccessDecision {
   const known = new Set(deps.upstreams.map((u) => u.name))
   const policyFor = compileRoutePolicy(deps.routes, deps.upstreamTimeoutMs)
   return {
-    decide(target, method, vars) {
-      const auth = vars.get('auth')
+    async decide(target, method, c) {
+      const auth = c.get('auth')
       // The session first: without one, an unknown name gets the same 401 as a known one, so
       // the upstreams cannot be listed without logging in.
       if (!known.has(target.name)) {
-        if (auth === undefined) throw unauthenticated(vars)
+        if (auth === undefined) throw unauthenticated(c)
         throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such upstream' })
       }
       const policy = policyFor(target.name, method, target.rest)
       if (auth === undefined) {
         if (policy.anonymous) return { policy, auth }
-        throw unauthenticated(vars)
+        throw unauthenticated(c)
       }
       const missing = policy.roles.filter((role) => !auth.user.roles.includes(role))
-      if (missing.length > 0) throw new GatewayError('ERR_FORBIDDEN', { detail: `this route needs the role ${missing.map((r) => `"${r}"`).join(', ')}` })
+      if (missing.length > 0) {
+        await deps.onForbidden?.(c)
+        throw new GatewayError('ERR_FORBIDDEN', { detail: `this route needs the role ${missing.map((r) => `"${r}"`).join(', ')}` })
+      }
       return { policy, auth }
     },
     async token({ session, user }, audience, policy) {

@@ -28,6 +28,11 @@ export interface ProxyDeps {
   idpTokens?: IdpTokenSource
   logger: Logger
   client?: UpstreamClientOptions
+  /**
+   * Told of each 403 for a route the session's roles do not allow (the anomaly policy counts
+   * them), before the 403 is answered. Cross-site refusals never get here.
+   */
+  onForbidden?: (c: Context<AppEnv>) => Promise<void>
   /** Told how long each upstream took to answer with headers (or to fail), for the metrics. */
   onUpstream?: (upstream: string, ms: number, outcome: 'answered' | 'failed') => void
 }
@@ -91,7 +96,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     // Parsed once, by the guard in front of every route.
     const target = c.get('proxyTarget') ?? parseProxyTarget(rawTarget(c, incoming))
     const method = c.req.method
-    const { policy, auth } = access.decide(target, method, c)
+    const { policy, auth } = await access.decide(target, method, c)
     const client = clients.get(target.name)!
     const declared = Number(c.req.header('content-length') ?? '0')
     if (policy.maxBodyBytes !== undefined && declared > policy.maxBodyBytes) {

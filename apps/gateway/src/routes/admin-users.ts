@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js'
 import { GatewayError } from '../errors.js'
 import type { AppEnv } from '../http/app-env.js'
 import { readJson } from '../http/json-body.js'
-import { adminUserView, deviceView } from '../http/views.js'
+import { adminUserView, anomalyView, deviceView } from '../http/views.js'
 import type { SessionManager } from '../session/session-manager.js'
 import type { Actor, UserAdmin } from '../users/user-admin.js'
 
@@ -37,7 +37,14 @@ export function adminUserRoutes({ store, users, sessions, clock }: AdminUserRout
   app.get('/users/:id/sessions', async (c) => {
     const user = await target(c.req.param('id'))
     const live = await store.listActiveSessions(user.id, clock.now())
-    return c.json({ sessions: live.map((s) => ({ ...deviceView(s), clientIp: s.clientIp })) })
+    // What the anomaly policy flagged on these sessions (session.anomaly events), newest first.
+    const flags = new Map<string, ReturnType<typeof anomalyView>[]>()
+    for (const e of await store.listAudit({ userId: user.id, type: 'session.anomaly', limit: 1000 })) {
+      if (e.sessionId !== null) flags.set(e.sessionId, [...(flags.get(e.sessionId) ?? []), anomalyView(e)])
+    }
+    return c.json({
+      sessions: live.map((s) => ({ ...deviceView(s), clientIp: s.clientIp, anomalies: flags.get(s.id) ?? [] })),
+    })
   })
 
   app.delete('/users/:id/sessions', async (c) => {

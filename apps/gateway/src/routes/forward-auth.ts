@@ -68,7 +68,7 @@ export function forwardAuthRoutes(deps: ForwardAuthDeps) {
     const { method, target } = c.get('original')
     let granted
     try {
-      granted = access.decide(target, method, c)
+      granted = await access.decide(target, method, c as unknown as Context<AppEnv>) // its variables extend AppEnv
     } catch (error) {
       // Another proxy turns anything but 2xx, 401 and 403 into its own error: an unknown
       // upstream is the request's fault.

@@ -15,6 +15,16 @@ const SYSTEMS: [RegExp, string][] = [
   [/Linux/, 'Linux'],
 ]
 
+/**
+ * Browser and operating system, without versions ("Firefox|Linux"): what the anomaly check
+ * compares, so a browser update is no change but another browser or system is.
+ */
+export function userAgentFamily(userAgent: string): string {
+  const browser = BROWSERS.find(([re]) => re.test(userAgent))?.[1] ?? 'other'
+  const system = SYSTEMS.find(([re]) => re.test(userAgent))?.[1] ?? 'other'
+  return `${browser}|${system}`
+}
+
 /** "Firefox on Linux": the name a device gets when the login did not give one. */
 export function deviceNameFromUserAgent(userAgent: string): string {
   const browser = BROWSERS.find(([re]) => re.test(userAgent))?.[1]

@@ -1,4 +1,5 @@
 import type { PreviousCredential, RevocationReason, Session, Store, User } from '@gatehouse/store'
+import type { Anomaly, AnomalyDetector } from '../anomaly/detector.js'
 import type { AuditLog, AuditOrigin } from '../audit.js'
 import type { Clock } from '../clock.js'
 import type { CookiePayload, SessionCookie } from './cookie.js'
@@ -59,7 +60,7 @@ function predecessorsAfterRotation(retired: string, previous: readonly PreviousC
   return kept
 }
 
-export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected'
+export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected' | 'anomaly'
 
 export type AuthResult =
   | { ok: true; session: Session; user: User; setCookie?: string }
@@ -77,6 +78,12 @@ export interface SessionManager {
   revoke(sessionId: string, reason: RevocationReason, origin: AuditOrigin & { userId: string }): Promise<boolean>
   /** Revokes every session of a user (but one) and audits each. */
   revokeAllOfUser(userId: string, reason: RevocationReason, origin: AuditOrigin & { exceptSessionId?: string }): Promise<string[]>
+  /**
+   * Acts on an anomaly (see anomaly/detector.ts): audits `session.anomaly`; a flag moves the
+   * session's baseline to what it looks like now, a revoke ends it (reason 'anomaly'). True when
+   * the session was ended.
+   */
+  reportAnomaly(session: Session, anomaly: Anomaly, origin: AuditOrigin): Promise<boolean>
   /** Ends every session past its expiry (reason 'expired', audited); returns how many. */
   expireDue(): Promise<number>
   /** Drops what is cached in memory for sessions that ended elsewhere (another gateway, the CLI). */
@@ -96,6 +103,8 @@ export interface SessionManagerDeps {
   onRevoked?: (sessionIds: string[]) => void
   /** Told of sessions that ended elsewhere (see `forget`): drop, but do not announce again. */
   onForgotten?: (sessionIds: string[]) => void
+  /** The anomaly policy; without one nothing is compared. */
+  anomalies?: AnomalyDetector
   /** Unsealed cookies kept in memory (0 turns the cache off). Default 100 000. */
   unsealCacheSize?: number
 }
@@ -133,9 +142,28 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return true
   }
 
+  async function reportAnomaly(session: Session, anomaly: Anomaly, origin: AuditOrigin) {
+    const flag = () =>
+      audit('session.anomaly', {
+        userId: session.userId,
+        sessionId: session.id,
+        ...origin,
+        details: { anomalies: anomaly.kinds, action: anomaly.action, ...anomaly.details },
+      })
+    if (anomaly.action === 'revoke') {
+      // Of parallel requests that all saw it, the one that ended the session reports it.
+      if (await revoke(session.id, 'anomaly', { userId: session.userId, ...origin })) await flag()
+      return true
+    }
+    await flag()
+    await store.setSessionFingerprint(session.id, anomaly.fingerprint)
+    return false
+  }
+
   return {
     cookie,
     revoke,
+    reportAnomaly,
     forget(ids) {
       unsealed.forgetSessions(ids)
       deps.onForgotten?.(ids)
@@ -154,6 +182,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         deviceName: device.deviceName,
         userAgent: device.userAgent,
         clientIp: device.clientIp,
+        ...(deps.anomalies?.fingerprint(device) ?? { uaFamilyHash: null, networkHash: null }),
         createdAt: now,
         lastSeenAt: now,
         idleExpiresAt: idleDeadline(policy, now, now + policy.absoluteTtlS * 1000),
@@ -162,7 +191,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         revokedReason: null,
       }
       await store.createSession(session)
-      await audit('session.created', { userId: user.id, sessionId: session.id, ...device, details: { deviceName: device.deviceName } })
+      await audit('session.created', { userId: user.id, sessionId: session.id, ...device })
       // Beyond the cap, the least recently used sessions make room.
       const live = await store.listActiveSessions(user.id, now)
       for (const old of live.slice(policy.maxSessionsPerUser)) {
@@ -206,8 +235,15 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         return { ok: false, failure: 'reuse_detected', clearCookie: true, reason: 'reuse_detected' }
       }
 
-      let setCookie: string | undefined
+      // Before rotation: a cookie used from somewhere else gets no fresh credential first.
+      const anomaly = deps.anomalies?.inspect(session, origin)
       let current = session
+      if (anomaly !== undefined) {
+        if (await reportAnomaly(session, anomaly, origin)) return { ok: false, failure: 'anomaly', clearCookie: true }
+        current = { ...session, ...anomaly.fingerprint }
+      }
+
+      let setCookie: string | undefined
       if (isCurrent && now - session.credentialRotatedAt >= policy.rotateEveryS * 1000) {
         const credential = newCredential()
         const newHash = hashCredential(credential)
@@ -215,7 +251,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         // carry on with what is now the predecessor, accepted within the grace window.
         const previousCredentials = predecessorsAfterRotation(presented, session.previousCredentials, now, policy.rotateGraceS * 1000)
         if (await store.rotateSessionCredential(session.id, { expectedHash: presented, newHash, now, previousCredentials })) {
-          current = { ...session, previousCredentials, credentialHash: newHash, credentialRotatedAt: now }
+          current = { ...current, previousCredentials, credentialHash: newHash, credentialRotatedAt: now }
           setCookie = await setCookieFor({ sid: session.id, cred: credential }, current, now)
           await audit('session.rotated', { userId: session.userId, sessionId: session.id, ...origin })
         }

@@ -18,6 +18,8 @@ export function newSession(userId: string, overrides: Partial<Session> = {}): Se
     deviceName: 'Laptop',
     userAgent: 'test-agent',
     clientIp: '127.0.0.1',
+    uaFamilyHash: 'ua-family-hash',
+    networkHash: 'network-hash',
     createdAt: T0,
     lastSeenAt: T0,
     idleExpiresAt: T0 + 30 * 60_000,

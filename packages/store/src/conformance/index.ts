@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { verifyAuditChain } from '../audit-chain.js'
+import { personalDataConformance } from './personal-data.js'
 import type { Store } from '../store.js'
 import { newSession, newUser, T0 } from './fixtures.js'
 import { rateLimitConformance } from './rate-limits.js'
@@ -246,6 +247,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       })
     })
 
+    describe('personal data', () => personalDataConformance(() => store))
     describe('rate limits', () => rateLimitConformance(() => store))
     describe('signing keys', () => signingKeyConformance(() => store))
     describe('refresh tokens', () => refreshTokenConformance(() => store))

@@ -37,7 +37,14 @@ export async function auditCommand(args: string[], ctx: CliContext): Promise<voi
       const names = new Map((await ctx.store.listUsers()).map((u) => [u.id, u.username]))
       const named = (text: string) => text.replace(UUID, (id) => names.get(id) ?? id)
       for (const e of events) {
-        const who = [e.userId && `user=${names.get(e.userId) ?? e.userId}`, e.sessionId && `session=${e.sessionId}`, e.clientIp && `ip=${e.clientIp}`]
+        // Personal fields come decrypted (or null once retention erased them).
+        const who = [
+          e.userId && `user=${names.get(e.userId) ?? e.userId}`,
+          e.sessionId && `session=${e.sessionId}`,
+          e.clientIp && `ip=${e.clientIp}`,
+          e.deviceName && `device=${JSON.stringify(e.deviceName)}`,
+          e.userAgent && `ua=${JSON.stringify(e.userAgent)}`,
+        ]
           .filter(Boolean)
           .join(' ')
         ctx.io.out(`#${e.seq} ${new Date(e.at).toISOString()} ${e.type} ${who} ${named(JSON.stringify(e.details))}`)
