@@ -143,6 +143,7 @@ describe('a rotation grace as long as the period or longer', () => {
   })
 
   it('200 parallel requests over five rotations on a real server, holding cookies of every age, all succeed', async () => {
+    // One browser throughout (another user agent family would be an anomaly that ends the session).
     const clock = new FakeClock()
     const gw = await makeGateway({ env: SHORT, clock })
     await gw.createUser('alice')
@@ -153,7 +154,7 @@ describe('a rotation grace as long as the period or longer', () => {
         clock.advance(10_000)
         // Requests in flight carry every cookie the browser held so far; the newest one rotates.
         const responses = await Promise.all(
-          Array.from({ length: 200 }, (_, i) => fetch(`${running.url}/auth/session`, { headers: { cookie: cookies[cookies.length - 1 - (i % cookies.length)]! } })),
+          Array.from({ length: 200 }, (_, i) => fetch(`${running.url}/auth/session`, { headers: { cookie: cookies[cookies.length - 1 - (i % cookies.length)]!, 'user-agent': USER_AGENT } })),
         )
         expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200))
         const fresh = new Set(responses.flatMap((r) => r.headers.getSetCookie()).map((h) => h.split(';')[0]!))
@@ -161,10 +162,10 @@ describe('a rotation grace as long as the period or longer', () => {
         cookies.push(...fresh)
       }
       // +50: the first cookie (out at +10) is 40 s past its rotation: still fine.
-      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: cookies[0]! } })).status).toBe(200)
+      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: cookies[0]!, 'user-agent': USER_AGENT } })).status).toBe(200)
       clock.advance(21_000) // +71: now it is a replay
-      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: cookies[0]! } })).status).toBe(401)
-      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: cookies.at(-1)! } })).status).toBe(401)
+      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: cookies[0]!, 'user-agent': USER_AGENT } })).status).toBe(401)
+      expect((await fetch(`${running.url}/auth/session`, { headers: { cookie: cookies.at(-1)!, 'user-agent': USER_AGENT } })).status).toBe(401)
     } finally {
       await running.close()
     }

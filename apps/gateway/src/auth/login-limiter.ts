@@ -102,14 +102,14 @@ export function createLoginLimiter(
   /** The address's bucket key: a keyed hash (privacy/personal-data.ts), never the address itself. */
   hashClientAddress: (clientIp: string) => string,
 ) {
-  const keys = (a: LoginAttempt) => ({ account: `account:${a.account}`, address: `ip:${hashClientAddress(a.clientIp)}` })
   const scopeOf = (key: string): LimitScope => (key.startsWith('client:') ? 'client' : key.startsWith('ip:') ? 'address' : 'account')
 
   return {
     /** Reserves one attempt, or says which limit refuses it (429 with Retry-After). */
     async reserve(attempt: LoginAttempt): Promise<ReservedAttempt | LimitRefusal> {
       const now = clock.now()
-      const where = addressBucket(attempt.clientIp)
+      // The address's bucket (an IPv6 /64) as a keyed hash: no address is stored in clear.
+      const where = hashClientAddress(addressBucket(attempt.clientIp))
       const client = `client:${attempt.account}|${where}`
       const address = `ip:${where}`
       const account = `account:${attempt.account}`
