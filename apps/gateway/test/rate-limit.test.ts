@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createGateway } from '../src/app.js'
+import { addressBucket } from '../src/auth/address-bucket.js'
 import { createLogger } from '../src/logging/logger.js'
+import { clientAddressHasher, personalDataCodec } from '../src/privacy/personal-data.js'
 import { makeGateway, PASSWORD, testConfig } from './helpers.js'
 
 const wrong = (username: string) => ({ body: { username, password: 'definitely wrong' } })
@@ -123,7 +125,9 @@ describe('login limits: configuration and bookkeeping', () => {
     const sam = await gw.createUser('sam')
     await gw.core.users.suspend(sam.id, { actor: 'test' })
     for (let i = 0; i < 4; i++) expect((await gw.request('/auth/login', { body: { username: 'sam', password: PASSWORD } })).status).toBe(403)
-    expect(await gw.store.getRateLimit('client:sam|203.0.113.7')).toMatchObject({ failures: 0, lockedUntil: null })
+    // The address is kept only as a keyed hash (personal data at rest).
+    const where = clientAddressHasher(personalDataCodec(gw.config.masterKey))(addressBucket('203.0.113.7'))
+    expect(await gw.store.getRateLimit(`client:sam|${where}`)).toMatchObject({ failures: 0, lockedUntil: null })
   })
 
   it('audits one refusal per lockout, however many follow', async () => {
