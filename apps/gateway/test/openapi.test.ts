@@ -1,4 +1,8 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
+import { createLogger } from '../src/logging/logger.js'
+import { startGateway } from '../src/server.js'
 import { MAX_PASSWORD_LENGTH } from '../src/auth/passwords.js'
 import { makeGateway } from './helpers.js'
 import { assertDocumentedResponse, checkedResponses } from './openapi-validator.js'
@@ -34,6 +38,34 @@ describe('GET /openapi.json', () => {
     await gw.request('/auth/session')
     await gw.request('/admin/users')
     expect(checkedResponses()).toBe(before + 2)
+  })
+
+  it('checks the answers tests receive over real HTTP from a started gateway too (openapi-fetch-setup.ts)', async () => {
+    const gw = await makeGateway()
+    const running = await startGateway({ ...gw.config, port: 0 }, { logger: createLogger('silent') })
+    try {
+      const before = checkedResponses()
+      expect((await fetch(`${running.url}/auth/session`)).status).toBe(401)
+      expect((await fetch(`${running.url}/healthz`)).status).toBe(200) // not a documented prefix
+      expect(checkedResponses()).toBe(before + 1)
+    } finally {
+      await running.close()
+    }
+  })
+
+  it("fails a test whose server, answering as the gateway, drifts from the document", async () => {
+    // An answer with the gateway's X-Request-Id but a body the document does not describe.
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'r1' })
+      res.end(JSON.stringify({ user: { id: 'u' } }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+    try {
+      const { port } = server.address() as AddressInfo
+      await expect(fetch(`http://127.0.0.1:${port}/auth/session`)).rejects.toThrow(/OpenAPI document and response disagree/)
+    } finally {
+      server.close()
+    }
   })
 })
 
