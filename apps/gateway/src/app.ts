@@ -6,7 +6,7 @@ import type { Clock } from './clock.js'
 import type { GatewayConfig } from './config/config.js'
 import type { AppEnv } from './http/app-env.js'
 import { clientAddress, isTrustedPeer } from './http/client-ip.js'
-import { createErrorHandler } from './http/on-error.js'
+import { createErrorHandler, createErrorResponder } from './http/on-error.js'
 import { problemResponse } from './http/problem.js'
 import { accessLog } from './middleware/access-log.js'
 import { crossSiteProtection } from './middleware/cross-site.js'
@@ -25,7 +25,8 @@ import { jwksRoutes } from './routes/jwks.js'
 import { createCore, type Core } from './core.js'
 import { createProxy, type Proxy } from './proxy/index.js'
 import { createMetrics, type Metrics } from './metrics/metrics.js'
-import { requestMetrics } from './middleware/request-metrics.js'
+import { requestMetrics, requestRecorder } from './middleware/request-metrics.js'
+import { createNodeFastPath, type NodeFastPath } from './proxy/node-fast-path.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { webRoutes } from './routes/web.js'
 import { forwardAuthRoutes } from './routes/forward-auth.js'
@@ -67,6 +68,11 @@ export interface Gateway {
   revocationHub: FeedHub
   /** Identity providers (OpenID Connect); `oidc.providers.start()` discovers them. */
   oidc: Oidc
+  /**
+   * `/api/*` on a node server without the Hono app (proxy/node-fast-path.ts): the server's
+   * listener offers each request to it first. `app` still answers everything, `/api` included.
+   */
+  fastPath: NodeFastPath
 }
 
 function socketPeer(c: Context<AppEnv>): string | undefined {
@@ -102,12 +108,9 @@ export function createGateway(deps: AppDeps): Gateway {
     tokens: (subject, audience) => core.tokens.tokenFor(subject, audience),
     idpTokens: (subject) => oidc.access.accessToken(subject.sessionId, subject.userId),
     logger,
-    onForbidden: async (c) => {
-      const auth = c.get('auth')
+    onForbidden: async ({ auth, clientIp, userAgent }) => {
       const anomaly = auth === undefined ? undefined : core.anomalies.forbidden(auth.session)
-      if (auth !== undefined && anomaly !== undefined) {
-        await sessions.reportAnomaly(auth.session, anomaly, { clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null })
-      }
+      if (auth !== undefined && anomaly !== undefined) await sessions.reportAnomaly(auth.session, anomaly, { clientIp, userAgent })
     },
     onUpstream: (upstream, ms, outcome) => metrics.upstreamDuration.observe({ upstream, outcome }, ms / 1000),
   })
@@ -119,8 +122,19 @@ export function createGateway(deps: AppDeps): Gateway {
     onError: (error) => logger.warn({ err: error }, 'reading the revocation feed failed'),
   })
 
+  const onStoreUnavailable = () => metrics.storeUnavailable.inc()
+  const fastPath = createNodeFastPath({
+    proxy,
+    sessions,
+    publicOrigin: config.publicOrigin,
+    trustedProxies: config.trustedProxies,
+    logger,
+    record: requestRecorder(metrics),
+    respondToError: createErrorResponder(logger, onStoreUnavailable),
+  })
+
   const app = new Hono<AppEnv>()
-  app.onError(createErrorHandler(logger, () => metrics.storeUnavailable.inc()))
+  app.onError(createErrorHandler(logger, onStoreUnavailable))
   app.notFound(() => problemResponse('ERR_NOT_FOUND'))
   app.use('*', requestId(config.trustedProxies))
   app.use('*', responseDefaults)
@@ -190,9 +204,9 @@ export function createGateway(deps: AppDeps): Gateway {
   if (config.webRoot !== undefined) app.route('/', webRoutes(config.webRoot))
 
   const ops = new Hono<AppEnv>()
-  ops.onError(createErrorHandler(logger))
+  ops.onError(createErrorHandler(logger, onStoreUnavailable))
   ops.notFound(() => problemResponse('ERR_NOT_FOUND'))
   ops.route('/', metricsApp)
   ops.route('/', healthApp)
-  return { app, ops, core, proxy, metrics, oidc, revocationHub }
+  return { app, ops, core, proxy, metrics, oidc, revocationHub, fastPath }
 }

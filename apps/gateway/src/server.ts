@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Store } from '@gatehouse/store'
 import { createGateway, type Gateway } from './app.js'
@@ -42,6 +42,13 @@ function listen(handler: Parameters<typeof createNodeServer>[0], limits: Connect
       resolve({ server, url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}` })
     })
   })
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => unknown
+
+/** Offers each request to the `/api` fast path first; the app's listener takes the rest. */
+function withFastPath(fastPath: Gateway['fastPath'], app: Listener): Listener {
+  return (req, res) => fastPath(req, res) || app(req, res)
 }
 
 /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
@@ -89,7 +96,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let url: string
   let ops: { server: Server; url: string } | undefined
   try {
-    ;({ server, url } = await listen(createRequestListener(gateway.app.fetch, config.host), config.connections, config.port, config.host))
+    ;({ server, url } = await listen(withFastPath(gateway.fastPath, createRequestListener(gateway.app.fetch, config.host)), config.connections, config.port, config.host))
     if (config.opsAddress !== undefined) {
       ops = await listen(createRequestListener(gateway.ops.fetch, config.opsAddress.host), config.connections, config.opsAddress.port, config.opsAddress.host).catch(
         async (error: unknown) => {

@@ -35,11 +35,17 @@ function storeFailure(error: unknown): (Error & { code: string }) | undefined {
  * operation (no stack: the store's messages carry no SQL or values), and a count in /metrics.
  */
 export function createErrorHandler(logger: Logger, onStoreUnavailable: () => void = () => {}) {
-  return (error: Error, c: Context<AppEnv>): Response => {
+  const respond = createErrorResponder(logger, onStoreUnavailable)
+  return (error: Error, c: Context<AppEnv>): Response => respond(error, c.get('requestId'))
+}
+
+/** The same, from the request id alone (the node fast path has no context). */
+export function createErrorResponder(logger: Logger, onStoreUnavailable: () => void = () => {}) {
+  return (error: Error, requestId: string | undefined): Response => {
     const store = storeFailure(error)
     if (store !== undefined) {
       onStoreUnavailable()
-      logger.warn({ requestId: c.get('requestId'), code: store.code, reason: store.message }, 'store unavailable')
+      logger.warn({ requestId, code: store.code, reason: store.message }, 'store unavailable')
       return problemResponse('ERR_STORE_UNAVAILABLE', { headers: { 'retry-after': String(STORE_RETRY_AFTER_S) } })
     }
     if (error instanceof GatewayError) {
@@ -50,7 +56,7 @@ export function createErrorHandler(logger: Logger, onStoreUnavailable: () => voi
       return problemResponse(codeForStatus(error.status))
     }
     // Anything else is our bug: log it with the request id, answer without detail.
-    logger.error({ err: error, requestId: c.get('requestId') }, 'unhandled error')
-    return problemResponse('ERR_INTERNAL', { extensions: { requestId: c.get('requestId') } })
+    logger.error({ err: error, requestId }, 'unhandled error')
+    return problemResponse('ERR_INTERNAL', { extensions: { requestId } })
   }
 }

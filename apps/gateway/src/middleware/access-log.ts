@@ -7,16 +7,11 @@ export function accessLog(logger: Logger) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const started = performance.now()
     await next()
-    logger.info(
-      {
-        requestId: c.get('requestId'),
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-        sessionId: c.get('auth')?.session.id,
-      },
-      'request',
-    )
+    logRequest(logger, c.get('requestId'), c.req.method, c.req.path, c.res.status, started, c.get('auth')?.session.id)
   })
+}
+
+/** The access log's line; `started` is the request's `performance.now()`. */
+export function logRequest(logger: Logger, requestId: string, method: string, path: string, status: number, started: number, sessionId: string | undefined): void {
+  logger.info({ requestId, method, path, status, ms: Math.round((performance.now() - started) * 10) / 10, sessionId }, 'request')
 }

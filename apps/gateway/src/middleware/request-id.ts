@@ -17,16 +17,20 @@ function socketPeer(env: unknown): string | undefined {
  * the logs or the upstreams'.
  */
 export function requestId(trustedProxies: BlockList) {
-  const anyTrusted = trustedProxies.rules.length > 0
+  const choose = requestIdChooser(trustedProxies)
   return createMiddleware<AppEnv>(async (c, next) => {
-    let id: string | undefined
-    if (anyTrusted) {
-      const incoming = c.req.header('x-request-id')
-      if (incoming !== undefined && SAFE_ID.test(incoming) && isTrustedPeer(socketPeer(c.env), trustedProxies)) id = incoming
-    }
-    id ??= randomUUID()
+    const id = choose(c.req.header('x-request-id'), socketPeer(c.env))
     c.set('requestId', id)
     await next()
     c.res.headers.set('x-request-id', id)
   })
+}
+
+/** The request's id from its X-Request-Id header and the socket's peer (see `requestId`). */
+export function requestIdChooser(trustedProxies: BlockList): (header: string | undefined, peer: string | undefined) => string {
+  const anyTrusted = trustedProxies.rules.length > 0
+  return (header, peer) => {
+    if (anyTrusted && header !== undefined && SAFE_ID.test(header) && isTrustedPeer(peer, trustedProxies)) return header
+    return randomUUID()
+  }
 }

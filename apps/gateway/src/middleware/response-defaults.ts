@@ -11,10 +11,35 @@ import type { AppEnv } from '../http/app-env.js'
  */
 export const responseDefaults = createMiddleware<AppEnv>(async (c, next) => {
   await next()
-  const headers = c.res.headers
+  applyResponseDefaults(c.res.headers, c.get('proxyTarget') !== undefined)
+})
+
+/** What `applyResponseDefaults` needs of a header set: a fetch `Headers`, or `nodeHeaderAccess`. */
+export interface HeaderAccess {
+  get(name: string): string | null
+  has(name: string): boolean
+  set(name: string, value: string): void
+}
+
+/** The defaults above, on any header set; `proxied` for an answer relayed from an upstream. */
+export function applyResponseDefaults(headers: HeaderAccess, proxied: boolean): void {
   headers.set('x-content-type-options', 'nosniff')
-  if (c.get('proxyTarget') !== undefined && !headers.has('cache-control')) headers.set('cache-control', 'private, no-store')
+  if (proxied && !headers.has('cache-control')) headers.set('cache-control', 'private, no-store')
   if (headers.get('content-type')?.startsWith('text/html') && !headers.has('cross-origin-opener-policy')) {
     headers.set('cross-origin-opener-policy', 'same-origin')
   }
-})
+}
+
+/** A node header object (lower-case names) seen as `HeaderAccess`. */
+export function nodeHeaderAccess(headers: Record<string, string | string[] | number | undefined>): HeaderAccess {
+  return {
+    get: (name) => {
+      const value = headers[name]
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : String(value)
+    },
+    has: (name) => headers[name] !== undefined,
+    set: (name, value) => {
+      headers[name] = value
+    },
+  }
+}

@@ -3,7 +3,7 @@ import type { RouteConfig } from '../config/routes-file.js'
 import { GatewayError } from '../errors.js'
 import type { Context } from 'hono'
 import type { AppEnv, AuthContext } from '../http/app-env.js'
-import { unauthenticated } from '../http/unauthenticated.js'
+import { unauthenticatedBecause } from '../http/unauthenticated.js'
 import type { ProxyTarget } from './path-safety.js'
 import { compileRoutePolicy, type RoutePolicy } from './route-policy.js'
 
@@ -20,6 +20,23 @@ export type TokenSource = (subject: TokenSubject, audience: string) => Promise<s
 /** The user's access token from their identity provider, for `"token": "idp"` routes (section 7). */
 export type IdpTokenSource = (subject: TokenSubject) => Promise<string>
 
+/**
+ * Who is calling, as the session check resolved it: the same facts whether the call came
+ * through the Hono app or the node fast path in front of it.
+ */
+export interface Caller {
+  auth: AuthContext | undefined
+  /** Why the session the cookie named ended, when known: the 401 says it. */
+  endedReason: string | undefined
+  clientIp: string
+  userAgent: string | null
+}
+
+/** The caller of a request that went through the Hono app's middleware. */
+export function callerOf(c: Context<AppEnv>): Caller {
+  return { auth: c.get('auth'), endedReason: c.get('endedReason'), clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null }
+}
+
 /** Allowed: the route's policy, and whom the token is for (none on an anonymous route without a session). */
 export interface AccessGranted {
   policy: RoutePolicy
@@ -33,10 +50,10 @@ export interface AccessGranted {
  */
 export interface AccessDecision {
   /**
-   * `c` is the request's context: its session, or why the session its cookie named ended. A
-   * refusal for a missing role is told to `onForbidden` first (the anomaly policy counts them).
+   * `caller`: the request's session, or why the session its cookie named ended. A refusal for a
+   * missing role is told to `onForbidden` first (the anomaly policy counts them).
    */
-  decide(target: ProxyTarget, method: string, c: Context<AppEnv>): Promise<AccessGranted>
+  decide(target: ProxyTarget, method: string, caller: Caller): Promise<AccessGranted>
   /**
    * The token the route sends to `audience`: ours, or the user's IdP access token on a
    * `"token": "idp"` route; 401 when the session ended between the cookie check and the mint.
@@ -51,7 +68,7 @@ export interface AccessDeps {
   tokens: TokenSource
   idpTokens?: IdpTokenSource | undefined
   /** Told of every refusal for a role the session lacks (never of cross-site refusals). */
-  onForbidden?: ((c: Context<AppEnv>) => Promise<void>) | undefined
+  onForbidden?: ((caller: Caller) => Promise<void>) | undefined
 }
 
 // Token refusals that mean the session ended between the cookie check and the mint.
@@ -62,22 +79,22 @@ export function createAccessDecision(deps: AccessDeps): AccessDecision {
   const known = new Set(deps.upstreams.map((u) => u.name))
   const policyFor = compileRoutePolicy(deps.routes, deps.upstreamTimeoutMs)
   return {
-    async decide(target, method, c) {
-      const auth = c.get('auth')
+    async decide(target, method, caller) {
+      const { auth } = caller
       // The session first: without one, an unknown name gets the same 401 as a known one, so
       // the upstreams cannot be listed without logging in.
       if (!known.has(target.name)) {
-        if (auth === undefined) throw unauthenticated(c)
+        if (auth === undefined) throw unauthenticatedBecause(caller.endedReason)
         throw new GatewayError('ERR_NOT_FOUND', { detail: 'no such upstream' })
       }
       const policy = policyFor(target.name, method, target.rest)
       if (auth === undefined) {
         if (policy.anonymous) return { policy, auth }
-        throw unauthenticated(c)
+        throw unauthenticatedBecause(caller.endedReason)
       }
       const missing = policy.roles.filter((role) => !auth.user.roles.includes(role))
       if (missing.length > 0) {
-        await deps.onForbidden?.(c)
+        await deps.onForbidden?.(caller)
         throw new GatewayError('ERR_FORBIDDEN', { detail: `this route needs the role ${missing.map((r) => `"${r}"`).join(', ')}` })
       }
       return { policy, auth }

@@ -70,18 +70,15 @@ type HeaderValue = string | string[] | undefined
 /** Node's `IncomingMessage.headers` (fast path) or a fetch `Headers` (anything else). */
 export type HeaderSource = IncomingHttpHeaders | Headers
 
-function read(source: HeaderSource, name: string): string | undefined {
+/** One header of either kind of source, repeated values joined. */
+export function headerValue(source: HeaderSource, name: string): string | undefined {
   const value: HeaderValue = source instanceof Headers ? (source.get(name) ?? undefined) : source[name]
   return Array.isArray(value) ? value.join(', ') : value
 }
 
-function entries(source: HeaderSource): Iterable<[string, HeaderValue]> {
-  return source instanceof Headers ? source.entries() : Object.entries(source)
-}
-
 /** Header names listed in `Connection`: hop-by-hop for this one message. */
 function connectionNamed(source: HeaderSource): ReadonlySet<string> | undefined {
-  const value = read(source, 'connection')
+  const value = headerValue(source, 'connection')
   if (value === undefined) return undefined
   return new Set(value.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))
 }
@@ -113,18 +110,21 @@ export interface ForwardContext {
 export function upstreamRequestHeaders(source: HeaderSource, context: ForwardContext): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {}
   const named = connectionNamed(source)
-  for (const [name, value] of entries(source)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || refusedFromBrowser(name) || named?.has(name)) continue
+  const keep = (name: string, value: HeaderValue) => {
+    if (value === undefined || HOP_BY_HOP.has(name) || refusedFromBrowser(name) || named?.has(name)) return
     out[name] = value
   }
-  out['x-forwarded-for'] = forwardedFor(named?.has('x-forwarded-for') ? undefined : read(source, 'x-forwarded-for'), context.clientIp)
+  if (source instanceof Headers) for (const [name, value] of source) keep(name, value)
+  // Node's own object (the fast path): no entry arrays made.
+  else for (const name in source) keep(name, source[name])
+  out['x-forwarded-for'] = forwardedFor(named?.has('x-forwarded-for') ? undefined : headerValue(source, 'x-forwarded-for'), context.clientIp)
   out['x-forwarded-proto'] = context.proto
   out['x-forwarded-host'] = context.host
   out['x-request-id'] = context.requestId
-  const traceparent = read(source, 'traceparent')
+  const traceparent = headerValue(source, 'traceparent')
   if (traceparent !== undefined && isValidTraceparent(traceparent)) {
     out.traceparent = traceparent
-    const tracestate = read(source, 'tracestate')
+    const tracestate = headerValue(source, 'tracestate')
     if (tracestate !== undefined) out.tracestate = tracestate
   } else {
     out.traceparent = newTraceparent()
@@ -133,16 +133,28 @@ export function upstreamRequestHeaders(source: HeaderSource, context: ForwardCon
   return out
 }
 
-/** What the browser receives from the upstream's answer: end-to-end headers without cookies. */
-export function clientResponseHeaders(source: IncomingHttpHeaders): Headers {
-  const out = new Headers()
+/** What the browser receives from the upstream's answer: end-to-end headers without cookies, as a node header object. */
+export function clientResponseHeaderObject(source: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {}
   const named = connectionNamed(source)
-  for (const [name, value] of Object.entries(source)) {
+  for (const name in source) {
+    const value = source[name]
     if (value === undefined || HOP_BY_HOP.has(name) || NOT_FROM_UPSTREAM.has(name) || name.startsWith(NOT_FROM_UPSTREAM_PREFIX) || named?.has(name)) {
       continue
     }
+    out[name] = value
+  }
+  return out
+}
+
+/** The same as a fetch `Headers` (the Hono route, off a node server). */
+export function clientResponseHeaders(source: IncomingHttpHeaders): Headers {
+  const out = new Headers()
+  const kept = clientResponseHeaderObject(source)
+  for (const name in kept) {
+    const value = kept[name]!
     if (Array.isArray(value)) for (const v of value) out.append(name, v)
-    else out.set(name, value)
+    else out.set(name, String(value))
   }
   return out
 }

@@ -7,10 +7,10 @@ import type { RouteConfig } from '../config/routes-file.js'
 import type { Upstream } from '../config/upstreams.js'
 import { GatewayError } from '../errors.js'
 import type { AppEnv } from '../http/app-env.js'
-import { createAccessDecision, type AccessDecision, type IdpTokenSource, type TokenSource } from './access.js'
+import { callerOf, createAccessDecision, type AccessDecision, type Caller, type IdpTokenSource, type TokenSource } from './access.js'
 import { limitBody } from './body-limit.js'
-import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
-import { parseProxyTarget, targetPath } from './path-safety.js'
+import { clientResponseHeaders, headerValue, upstreamRequestHeaders, type HeaderSource } from './headers.js'
+import { parseProxyTarget, targetPath, type ProxyTarget } from './path-safety.js'
 import { handOverUpstreamBody } from './direct-response.js'
 import { upstreamBody } from './response-body.js'
 import { ClientGoneError, createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from './upstream-client.js'
@@ -32,9 +32,34 @@ export interface ProxyDeps {
    * Told of each 403 for a route the session's roles do not allow (the anomaly policy counts
    * them), before the 403 is answered. Cross-site refusals never get here.
    */
-  onForbidden?: (c: Context<AppEnv>) => Promise<void>
+  onForbidden?: (caller: Caller) => Promise<void>
   /** Told how long each upstream took to answer with headers (or to fail), for the metrics. */
   onUpstream?: (upstream: string, ms: number, outcome: 'answered' | 'failed') => void
+}
+
+/** One call to forward to an upstream, as the Hono route or the node fast path received it. */
+export interface ForwardCall {
+  target: ProxyTarget
+  method: string
+  caller: Caller
+  /** The browser's request headers: node's object on a node server, else a fetch `Headers`. */
+  headers: HeaderSource
+  requestId: string
+  /** The request body (streamed on once the call is allowed), or null for none. */
+  body: Readable | null
+  /** The node request, when there is one: a body that broke off means the client went away. */
+  incoming?: IncomingMessage | undefined
+  /** How the client's going away is noticed: its node response stream, else the Request's signal. */
+  clientGone: { client: ServerResponse } | { signal: AbortSignal }
+  /** Set by `forward`: how long the upstream took to answer with headers (or to fail), ms. */
+  upstreamMs?: number
+}
+
+export interface Forwarded {
+  /** The upstream's answer; its body is the caller's to stream on (already drained when `noBody`). */
+  res: IncomingMessage
+  /** HEAD, 204, 205, 304: nothing to stream. */
+  noBody: boolean
 }
 
 export interface Proxy {
@@ -48,6 +73,11 @@ export interface Proxy {
   pathGuard: MiddlewareHandler<AppEnv>
   /** The session, route-rule and role decision this proxy applies; `/auth/forward` shares it. */
   access: AccessDecision
+  /**
+   * Decides the call and sends it: the refusals (GatewayErrors: 401, 403, 404, 413), the upstream's
+   * failures (502, 504), or `ClientGoneError` when the client went away first; else the answer.
+   */
+  forward(call: ForwardCall): Promise<Forwarded>
   /** Closes the kept-alive upstream connections. */
   close(): void
 }
@@ -56,7 +86,7 @@ export interface Proxy {
 const NO_BODY_STATUS = new Set([204, 205, 304])
 const UPSTREAM_FAILURES = new Set<string>(['ERR_UPSTREAM_UNREACHABLE', 'ERR_UPSTREAM_TIMEOUT'])
 // Nginx's "client closed request": only the access log ever sees it.
-const CLIENT_CLOSED = 499
+export const CLIENT_CLOSED = 499
 
 /** The request target exactly as the client sent it, before any URL parser normalised it. */
 function rawTarget(c: Context<AppEnv>, incoming: IncomingMessage | undefined): string {
@@ -65,10 +95,15 @@ function rawTarget(c: Context<AppEnv>, incoming: IncomingMessage | undefined): s
   return url.pathname + url.search
 }
 
+/** Whether a node request declares a body (a length other than 0, or any transfer coding). */
+export function declaresBody(headers: IncomingMessage['headers']): boolean {
+  const length = headers['content-length']
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
 function requestBody(c: Context<AppEnv>, incoming: IncomingMessage | undefined): Readable | null {
   if (incoming !== undefined) {
-    const length = incoming.headers['content-length']
-    if (incoming.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return null
+    if (!declaresBody(incoming.headers)) return null
     // The fast path: the socket's own stream, piped on with backpressure, never buffered.
     if (!incoming.readableDidRead) return incoming
   }
@@ -80,7 +115,8 @@ function requestBody(c: Context<AppEnv>, incoming: IncomingMessage | undefined):
  * `ANY /api/<name>/<rest>` -> `<upstream url>/<rest>`: refused at the gateway when the path could
  * escape, the session is missing, the upstream is unknown, a role is missing or the declared
  * body is too large, before the upstream sees a byte; otherwise streamed both ways with the
- * internal JWT in place of the browser's credentials.
+ * internal JWT in place of the browser's credentials. On a node server the gateway's fast path
+ * (node-fast-path.ts) calls `forward` without going through this Hono app at all.
  */
 export function createProxy(deps: ProxyDeps): Proxy {
   const clients = new Map<string, UpstreamClient>(deps.upstreams.map((u) => [u.name, createUpstreamClient(u.url, deps.client)]))
@@ -89,55 +125,40 @@ export function createProxy(deps: ProxyDeps): Proxy {
   const proto = origin.protocol.slice(0, -1)
   const { logger } = deps
 
-  const app = new Hono<AppEnv>()
-  app.all('/:name/*', async (c) => {
-    const env = c.env as { incoming?: unknown } | undefined
-    const incoming = env?.incoming instanceof IncomingMessage ? env.incoming : undefined
-    // Parsed once, by the guard in front of every route.
-    const target = c.get('proxyTarget') ?? parseProxyTarget(rawTarget(c, incoming))
-    const method = c.req.method
-    const { policy, auth } = await access.decide(target, method, c)
+  async function forward(call: ForwardCall): Promise<Forwarded> {
+    const { target, method, caller } = call
+    const { policy, auth } = await access.decide(target, method, caller)
     const client = clients.get(target.name)!
-    const declared = Number(c.req.header('content-length') ?? '0')
+    const declared = Number(headerValue(call.headers, 'content-length') ?? '0')
     if (policy.maxBodyBytes !== undefined && declared > policy.maxBodyBytes) {
       throw new GatewayError('ERR_PAYLOAD_TOO_LARGE', { detail: `this route accepts at most ${policy.maxBodyBytes} bytes` })
     }
 
     const token = auth === undefined ? undefined : await access.token(auth, target.name, policy)
-    const headers = upstreamRequestHeaders(incoming?.headers ?? c.req.raw.headers, {
-      token,
-      clientIp: c.get('clientIp'),
-      requestId: c.get('requestId'),
-      proto,
-      host: origin.host,
-    })
-    let body = requestBody(c, incoming)
+    const headers = upstreamRequestHeaders(call.headers, { token, clientIp: caller.clientIp, requestId: call.requestId, proto, host: origin.host })
+    let body = call.body
     if (body !== null && headers['content-length'] === undefined) {
       headers['transfer-encoding'] = 'chunked'
       if (policy.maxBodyBytes !== undefined) body = limitBody(body, policy.maxBodyBytes)
     }
 
-    // On a node server the client's response stream tells when it goes away; only elsewhere
-    // (app.request) is the Request's AbortSignal used: creating it costs more than the rest.
-    const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing
-    const clientGone = incoming !== undefined && outgoing instanceof ServerResponse ? { client: outgoing } : { signal: c.req.raw.signal }
     let res: IncomingMessage
     const sent = performance.now()
     try {
-      res = await client.send({ method, path: (target.rest || '/') + target.query, headers, body, timeoutMs: policy.timeoutMs, ...clientGone })
-      const ms = performance.now() - sent
-      c.set('upstreamMs', ms)
-      deps.onUpstream?.(target.name, ms, 'answered')
+      res = await client.send({ method, path: (target.rest || '/') + target.query, headers, body, timeoutMs: policy.timeoutMs, ...call.clientGone })
+      call.upstreamMs = performance.now() - sent
+      deps.onUpstream?.(target.name, call.upstreamMs, 'answered')
     } catch (error) {
-      const ms = performance.now() - sent
-      c.set('upstreamMs', ms)
-      deps.onUpstream?.(target.name, ms, 'failed')
+      call.upstreamMs = performance.now() - sent
+      deps.onUpstream?.(target.name, call.upstreamMs, 'failed')
       // The client went away (or broke off its upload): nobody is left to answer.
-      const gone = error instanceof ClientGoneError || (clientGone.signal?.aborted ?? false) || (incoming?.errored ?? null) !== null
-      if (gone) return new Response(null, { status: CLIENT_CLOSED })
+      const signal = 'signal' in call.clientGone ? call.clientGone.signal : undefined
+      if (error instanceof ClientGoneError || (signal?.aborted ?? false) || (call.incoming?.errored ?? null) !== null) {
+        throw error instanceof ClientGoneError ? error : new ClientGoneError('the client went away', { cause: error })
+      }
       if (error instanceof GatewayError && UPSTREAM_FAILURES.has(error.code)) {
         const cause = (error.cause as { code?: string } | undefined)?.code
-        logger.warn({ requestId: c.get('requestId'), upstream: target.name, code: error.code, cause }, 'upstream request failed')
+        logger.warn({ requestId: call.requestId, upstream: target.name, code: error.code, cause }, 'upstream request failed')
       }
       throw error
     }
@@ -148,13 +169,44 @@ export function createProxy(deps: ProxyDeps): Proxy {
     }
     const noBody = method === 'HEAD' || NO_BODY_STATUS.has(res.statusCode)
     if (noBody) res.resume()
+    return { res, noBody }
+  }
+
+  const app = new Hono<AppEnv>()
+  app.all('/:name/*', async (c) => {
+    const env = c.env as { incoming?: unknown; outgoing?: unknown } | undefined
+    const incoming = env?.incoming instanceof IncomingMessage ? env.incoming : undefined
+    // On a node server the client's response stream tells when it goes away; only elsewhere
+    // (app.request) is the Request's AbortSignal used: creating it costs more than the rest.
+    const outgoing = incoming !== undefined && env?.outgoing instanceof ServerResponse ? env.outgoing : undefined
+    const call: ForwardCall = {
+      // Parsed once, by the guard in front of every route.
+      target: c.get('proxyTarget') ?? parseProxyTarget(rawTarget(c, incoming)),
+      method: c.req.method,
+      caller: callerOf(c),
+      headers: incoming?.headers ?? c.req.raw.headers,
+      requestId: c.get('requestId'),
+      body: requestBody(c, incoming),
+      incoming,
+      clientGone: outgoing !== undefined ? { client: outgoing } : { signal: c.req.raw.signal },
+    }
+    let forwarded: Forwarded
+    try {
+      forwarded = await forward(call)
+    } catch (error) {
+      if (error instanceof ClientGoneError) return new Response(null, { status: CLIENT_CLOSED })
+      throw error
+    } finally {
+      if (call.upstreamMs !== undefined) c.set('upstreamMs', call.upstreamMs)
+    }
+    const { res, noBody } = forwarded
     // On a node server the body is handed to the server wrapper beside the Response, which then
     // pipes it socket to socket; no web stream is made for it (that costs more than the rest).
-    const handedOver = !noBody && clientGone.client !== undefined && handOverUpstreamBody(c.env, res)
+    const handedOver = !noBody && outgoing !== undefined && handOverUpstreamBody(c.env, res)
     // The upstream's reason phrase is not passed on: it means nothing in HTTP/1.1, and control
     // characters in it would make the answer unwritable after the log had recorded it.
     return new Response(noBody || handedOver ? null : upstreamBody(res), {
-      status: res.statusCode,
+      status: res.statusCode!,
       headers: clientResponseHeaders(res.headers),
     })
   })
@@ -170,6 +222,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     app,
     pathGuard,
     access,
+    forward,
     close: () => {
       for (const client of clients.values()) client.close()
     },

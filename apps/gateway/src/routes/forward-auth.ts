@@ -5,7 +5,7 @@ import { GatewayError } from '../errors.js'
 import type { AppEnv, AppVariables } from '../http/app-env.js'
 import { crossSiteRefusal } from '../middleware/cross-site.js'
 import { sessionMiddleware } from '../middleware/session.js'
-import type { AccessDecision } from '../proxy/access.js'
+import { callerOf, type AccessDecision } from '../proxy/access.js'
 import { parseProxyTarget, type ProxyTarget } from '../proxy/path-safety.js'
 import type { SessionManager } from '../session/session-manager.js'
 
@@ -68,7 +68,7 @@ export function forwardAuthRoutes(deps: ForwardAuthDeps) {
     const { method, target } = c.get('original')
     let granted
     try {
-      granted = await access.decide(target, method, c as unknown as Context<AppEnv>) // its variables extend AppEnv
+      granted = await access.decide(target, method, callerOf(c as unknown as Context<AppEnv>)) // its variables extend AppEnv
     } catch (error) {
       // Another proxy turns anything but 2xx, 401 and 403 into its own error: an unknown
       // upstream is the request's fault.

@@ -4,7 +4,7 @@ import type { AuditLog, AuditOrigin } from '../audit.js'
 import type { Clock } from '../clock.js'
 import type { CookiePayload, SessionCookie } from './cookie.js'
 import { hashCredential, newCredential, newSessionId, sameHash } from './credential.js'
-import { createUnsealCache } from './unseal-cache.js'
+import { createUnsealCache, type OpenedCookie } from './unseal-cache.js'
 
 export interface SessionPolicy {
   idleTtlS: number
@@ -123,7 +123,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     unsealed.forgetSessions(ids)
     deps.onRevoked?.(ids)
   }
-  async function open(value: string) {
+  async function open(value: string): Promise<OpenedCookie | null> {
     const hit = unsealed.get(value)
     if (hit !== undefined) return hit
     const opened = await cookie.open(value)
@@ -221,7 +221,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       // Suspension revokes every session; this is the second lock on the same door.
       if (user.suspendedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true, reason: 'suspended' }
 
-      const presented = hashCredential(payload.cred)
+      // Hashed once per cached cookie value, not on every request.
+      const presented = (opened.credentialHash ??= hashCredential(payload.cred))
       const isCurrent = sameHash(session.credentialHash, presented)
       // A rotated-out credential counts from its own rotation, however many followed it (a slow
       // request may carry a cookie several rotations old when the period is short).

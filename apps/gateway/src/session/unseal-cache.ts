@@ -3,6 +3,8 @@ import type { CookiePayload } from './cookie.js'
 export interface OpenedCookie {
   payload: CookiePayload
   stale: boolean
+  /** The credential's hash, once computed: kept with the cached value, as the value itself is. */
+  credentialHash?: string
 }
 
 /**
