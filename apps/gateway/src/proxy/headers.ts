@@ -79,7 +79,8 @@ export function headerValue(source: HeaderSource, name: string): string | undefi
 /** Header names listed in `Connection`: hop-by-hop for this one message. */
 function connectionNamed(source: HeaderSource): ReadonlySet<string> | undefined {
   const value = headerValue(source, 'connection')
-  if (value === undefined) return undefined
+  // The usual value names only Keep-Alive, which is hop-by-hop anyway: no set to build.
+  if (value === undefined || value === 'keep-alive') return undefined
   return new Set(value.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))
 }
 

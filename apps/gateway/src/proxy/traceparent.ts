@@ -21,6 +21,7 @@ export function isValidTraceparent(value: string): boolean {
  */
 export function newTraceparent(): string {
   const trace = randomUUID().replaceAll('-', '')
-  const parent = randomUUID().slice(0, 8) + randomUUID().slice(24, 32)
+  const p = randomUUID()
+  const parent = p.slice(0, 8) + p.slice(24, 32)
   return `00-${trace}-${parent}-00`
 }
