@@ -12,7 +12,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 
-// RFC 9110 7.6.1, plus Host: node sets the upstream's own.
+// Hop-by-hop headers (RFC 9110 7.6.1, and RFC 2616 13.5.1's list), plus Host: node sets the upstream's own.
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']
 
 function requestHeaders(headers: Headers): Record<string, string> {
