@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { readlinkSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { postgresForTests } from '@gatehouse/store-postgres/testing'
+import { commandLine, processIds, processTreeCpuUs } from './proc-cpu.js'
 
 /** A throwaway Postgres cluster (store-postgres's test harness) with one database for a gateway. */
 export interface BenchPostgres {
@@ -46,7 +47,7 @@ export async function startPostgres(database: string): Promise<{ postgres: Bench
       postgres: {
         url,
         server: postmaster === undefined ? 'PostgreSQL (version unknown)' : serverVersion(postmaster),
-        cpuUs: () => (postmaster === undefined ? undefined : clusterCpuUs(postmaster)),
+        cpuUs: () => (postmaster === undefined ? undefined : processTreeCpuUs(postmaster)),
         stop: () => cluster.stop(),
       },
     }
@@ -56,45 +57,11 @@ export async function startPostgres(database: string): Promise<{ postgres: Bench
   }
 }
 
-// /proc/<pid>/stat, after the ")" that ends the command name: field 3 (state) is index 0.
-const PPID = 4 - 3
-const UTIME = 14 - 3
-const STIME = 15 - 3
-const CUTIME = 16 - 3
-const CSTIME = 17 - 3
-
-const clockTicks = (() => {
-  const got = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })
-  const n = Number(got.stdout?.trim())
-  return Number.isInteger(n) && n > 0 ? n : 100
-})()
-
-function statFields(pid: string | number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  } catch {
-    return undefined // gone meanwhile, or no /proc
-  }
-}
-
-const processIds = (): string[] => {
-  try {
-    return readdirSync('/proc').filter((name) => /^\d+$/.test(name))
-  } catch {
-    return []
-  }
-}
-
 /** The postmaster listening on `port`: `pg_ctl start -o "... -p PORT ..."` puts the port on its command line. */
 function findPostmaster(port: number): number | undefined {
   for (const pid of processIds()) {
-    let argv: string[]
-    try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-    } catch {
-      continue
-    }
+    const argv = commandLine(pid)
+    if (argv === undefined) continue
     const p = argv.indexOf('-p')
     if (argv[0]?.endsWith('postgres') && p > 0 && argv[p + 1] === String(port)) return Number(pid)
   }
@@ -110,15 +77,4 @@ function serverVersion(postmaster: number): string {
   } catch {
     return 'PostgreSQL (version unknown)'
   }
-}
-
-function clusterCpuUs(postmaster: number): number | undefined {
-  const main = statFields(postmaster)
-  if (main === undefined) return undefined
-  let ticks = Number(main[UTIME]) + Number(main[STIME]) + Number(main[CUTIME]) + Number(main[CSTIME])
-  for (const pid of processIds()) {
-    const f = statFields(pid)
-    if (f !== undefined && Number(f[PPID]) === postmaster) ticks += Number(f[UTIME]) + Number(f[STIME])
-  }
-  return (ticks * 1_000_000) / clockTicks
 }

@@ -8,7 +8,7 @@ import { atCleanup } from './cleanup.js'
 import { getOk } from './http-client.js'
 import { machineInfo } from './machine.js'
 import { measureForwardAuth } from './phases/forward-auth.js'
-import { measureHotPath, type HotPathTarget } from './phases/hot-path.js'
+import { childTarget, hotPathGoals, measureHotPath, type HotPathTarget, type Targets } from './phases/hot-path.js'
 import { logInUsers } from './phases/logins.js'
 import { measureMemory } from './phases/memory.js'
 import { measureValidation } from './phases/session-validation.js'
@@ -16,8 +16,9 @@ import { measureStreams } from './phases/stream.js'
 import { profileHotPath } from './phases/profile.js'
 import { measureMassRevocation, measureVerifyCost } from './phases/mass-revocation.js'
 import { measureFeedAndPaseto } from './phases/token-formats.js'
+import { startNginxProxy, type NginxProxy } from './nginx-proxy.js'
 import { startPostgres, type BenchPostgres } from './postgres.js'
-import type { BenchResults, PostgresInfo, ProfileResults } from './results.js'
+import type { BenchResults, GoalCheck, PostgresInfo, ProfileResults } from './results.js'
 import { benchPasswordHash, configOf, copyUsersAndSessions, copyDatabase, dbPath, gatewayEnv, insertFillerSessions, insertSessionsWithCookies, seedUsers } from './seed.js'
 import type { Settings } from './settings.js'
 import { round } from './stats.js'
@@ -33,10 +34,12 @@ export interface RunOptions {
 
 export const METHOD = [
   'Every server runs in its own child process (forked under tsx, like `pnpm bench`); autocannon runs in the parent, which does nothing else while it measures.',
-  "Targets: direct = the node:http JSON upstream; bare = a bare Hono proxy on the gateway's createUpstreamClient and direct-response piping, no sessions or JWTs; gateway = startGateway() on a SQLite file; gateway (Postgres) = the same startGateway() and settings with DATABASE_URL on a throwaway local Postgres cluster (store-postgres's test harness: fsync off, over TCP with SCRAM, the gateway's default pool).",
+  "Targets: direct = the node:http JSON upstream; bare = the minimal Hono proxy a user would write (bare-proxy.ts, about thirty lines): @hono/node-server's serve, http.request through a node:http keep-alive Agent, the answer streamed back as new Response(Readable.toWeb(res)), hop-by-hop headers dropped both ways; it shares no code with the gateway (the baseline of issue 12's goal 1); gateway = startGateway() on a SQLite file; gateway (Postgres) = the same startGateway() and settings with DATABASE_URL on a throwaway local Postgres cluster (store-postgres's test harness: fsync off, over TCP with SCRAM, the gateway's default pool).",
+  "nginx (reference): Debian's /usr/sbin/nginx, 1 worker, the README's site without auth_request (apps/gateway/test/nginx.ts: keepalive 32 to the upstream, HTTP/1.1) proxying /api/bench/ to the same upstream, in the same rotating rounds; its CPU per request is the master's and the worker's user + system time from /proc (10 ms ticks). A reference row, not a goal; skipped, with the reason in hotPath.nginx.skipReason, when /usr/sbin/nginx is missing.",
+  'Goals: issue 12\'s goals bound by bound in `goals` (goal number, measure, bound as the issue states it, value, met); a bound this run could not measure (no Postgres) is not met. Goal 1: SQLite gateway / bare proxy req/s >= 0.85, CPU per request <= 1.2, p99 <= bare p99 + 1 ms; goal 2: Postgres gateway / SQLite gateway req/s >= 0.8, (Postgres gateway + Postgres server) / SQLite gateway CPU per request <= 1.3.',
   'The Postgres gateway serves the same users and cookies: after the logins, users and sessions are copied from the SQLite store through the stores\' createUser/createSession (both gateways seal cookies with the same secret). The row is skipped, with the reason in hotPath.postgres.skipReason, when no Postgres can be started.',
   'Load: autocannon, pipelining 1; latencies from its per-response times (sub-millisecond), 2xx only; any non-2xx or error aborts the run.',
-  'Hot path: GET /api/bench/items/42 spread over one cookie per logged-in user, each of the 50 connections cycling through its own 20 of the 1,000 cookies; direct and bare get the same requests.',
+  'Hot path: GET /api/bench/items/42 spread over one cookie per logged-in user, each of the 50 connections cycling through its own 20 of the 1,000 cookies; direct, nginx and bare get the same requests (and pass the cookies on unread).',
   'Server CPU µs/req: process.cpuUsage() of the target\'s own process (over IPC) around each run, divided by the answers; unlike req/s it barely moves when other work shares the cores. For the Postgres gateway, the cluster\'s CPU (postmaster, backends and reaped backends, from /proc, 10 ms ticks) is counted separately; SQLite runs inside the gateway\'s process.',
   'Rounds: a warm-up per target (each gateway first gets every cookie once: a session\'s first request unseals its cookie and mints a JWT), then each round runs every target once, starting one target later than the round before; the table shows medians over rounds.',
   'Users share one precomputed argon2id hash and are created through the store; each logs in with POST /auth/login over HTTP, 4 at a time: that is the login throughput.',
@@ -86,8 +89,13 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
     return dir
   }
   let postgres: BenchPostgres | undefined
+  let nginx: NginxProxy | undefined
+  // Issue 12's goals, bound by bound: each phase that measures one pushes its checks here, and
+  // the report prints them in one block (goals 1 and 2: the hot path; 3: renewals; 4: workers).
+  const goals: GoalCheck[] = []
   const cleanUp = atCleanup(async () => {
     await Promise.all(children.map((c) => c.stop()))
+    await nginx?.stop()
     await postgres?.stop()
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   })
@@ -125,17 +133,30 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
     if (pg.skipReason !== undefined) log(`no gateway (Postgres) row: ${pg.skipReason}`)
     else {
       await getOk(`${pg.gateway.url}/api/bench/items/42`, { cookie: cookies[0]! })
-      postgresTarget = { child: pg.gateway, cookies, databaseCpuUs: pg.postgres.cpuUs }
+      postgresTarget = childTarget(pg.gateway, cookies, { gateway: true, databaseCpuUs: pg.postgres.cpuUs })
     }
     const postgresInfo: PostgresInfo = pg.skipReason !== undefined ? { skipReason: pg.skipReason } : { server: pg.postgres.server, sessions: pg.sessions }
+
+    log('nginx (1 worker) proxying /api/bench/ to the same upstream: the reference row')
+    const nginxStarted = await phase('nginxStart', () => startNginxProxy(upstream.url, gateway.url))
+    let nginxTarget: Targets['nginx']
+    if (nginxStarted.skipReason !== undefined) {
+      log(`no nginx row: ${nginxStarted.skipReason}`)
+      nginxTarget = { skipReason: nginxStarted.skipReason }
+    } else {
+      nginx = nginxStarted.nginx
+      await getOk(`${nginx.url}/api/bench/items/42`)
+      nginxTarget = { version: nginx.version, target: { url: nginx.url, cookies, cpuUs: nginx.cpuUs } }
+    }
 
     log(`hot path: ${s.connections} connections, ${s.rounds} rounds x ${s.roundS} s per target`)
     const hotPath = await phase('hotPath', async () => ({
       ...(await measureHotPath(
         {
-          direct: { child: upstream, cookies },
-          bare: { child: bare, cookies },
-          gateway: { child: gateway, cookies },
+          direct: childTarget(upstream, cookies),
+          nginx: nginxTarget,
+          bare: childTarget(bare, cookies),
+          gateway: childTarget(gateway, cookies, { gateway: true }),
           ...(postgresTarget === undefined ? {} : { gatewayPostgres: postgresTarget }),
         },
         s,
@@ -143,6 +164,9 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
       )),
       postgres: postgresInfo,
     }))
+    goals.push(...hotPathGoals(hotPath))
+    await nginx?.stop()
+    nginx = undefined
     if (pg.skipReason === undefined) {
       // Nothing else uses them: their memory and CPU go back to the other phases.
       await pg.gateway.stop()
@@ -227,6 +251,7 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
       phaseSeconds,
       settings: s,
       method: METHOD,
+      goals,
       hotPath,
       login,
       sessionValidation: { ...validation, fillerInsertSeconds: phaseSeconds.fillerInsert ?? Number.NaN },

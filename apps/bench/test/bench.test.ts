@@ -23,6 +23,8 @@ function runQuickBench(out: string, profileDir: string): Promise<{ code: number 
   })
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+
 const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value)
 
 /** The paths (a.b.c) in `value` whose leaf is not a finite number. */
@@ -131,15 +133,45 @@ describe('pnpm bench --quick', () => {
       expect(run.stdout).toContain(`forward auth: skipped, ${String(forward.skipReason)}`)
     }
 
+    // The nginx reference row: numbers (its CPU from /proc), or (only outside CI) why there is none.
+    const nginx = (results.hotPath as { nginx: { skipReason?: unknown; version?: unknown } }).nginx
+    if (process.env.CI === 'true' || process.env.CI === '1') expect(nginx.skipReason, 'nginx is required under CI').toBeUndefined()
+    if (nginx.skipReason === undefined) {
+      expect(nginx.version).toMatch(/^nginx\//)
+      expect(notNumbers(results, [...target('nginx'), 'hotPath.nginx.cpuUsPerRequest'])).toEqual([])
+      expect((results.hotPath as { nginx: { cpuUsPerRequest: number } }).nginx.cpuUsPerRequest).toBeGreaterThan(0)
+      expect(run.stdout).toMatch(/^nginx \(reference\) +[\d,]+ /m)
+    } else {
+      expect(run.stdout).toContain(`nginx (reference): skipped, ${String(nginx.skipReason)}`)
+    }
+
+    // Goals 1 and 2 of issue 12, bound by bound, each printed with its verdict.
+    const goals = results.goals as Array<{ goal: number; measure: string; bound: string; value: number | null; met: boolean; skipReason?: string }>
+    expect(goals.map((g) => [g.goal, g.bound])).toEqual([
+      [1, '>= 0.85'],
+      [1, '<= 1.2'],
+      [1, '<= 1'],
+      [2, '>= 0.8'],
+      [2, '<= 1.3'],
+    ])
+    for (const g of goals) {
+      if (g.value === null) expect(g.met).toBe(false)
+      expect(run.stdout).toMatch(new RegExp(`^  goal ${g.goal} +${escapeRegExp(g.measure)} +${escapeRegExp(g.bound)} +.* ${g.met ? 'met' : 'NOT MET'}$`, 'm'))
+    }
+    expect(goals.slice(0, 3).map((g) => g.value)).toEqual([
+      (results.hotPath as { gatewayToBare: number }).gatewayToBare,
+      (results.hotPath as { cpuGatewayToBare: number }).cpuGatewayToBare,
+      (results.hotPath as { p99OverBareMs: number }).p99OverBareMs,
+    ])
+    expect(run.stdout).toMatch(/^goal 1: (MET|NOT MET); goal 2: (MET|NOT MET)$/m)
+
     const r = results as {
       machine: { cpuModel: unknown; node: unknown }
-      hotPath: { goal: { met: unknown } }
       settings: { mode: unknown }
       sessionValidation: { small: { sessionsInStore: number }; large: { sessionsInStore: number } }
     }
     expect(typeof r.machine.cpuModel).toBe('string')
     expect(r.machine.node).toBe(process.version)
-    expect(typeof r.hotPath.goal.met).toBe('boolean')
     expect(r.settings.mode).toBe('quick')
     // Every revoked session reached the feed, and a follower held them all.
     expect((results as { massRevocation: { sessions: number } }).massRevocation.sessions).toBe(5_000)

@@ -4,6 +4,7 @@ import type { Settings } from '../settings.js'
 import { median, round } from '../stats.js'
 import { assertClean } from './check.js'
 import { hotPathRequests } from './hot-path.js'
+import { childCpuUs, runWithCpu } from './rounds.js'
 
 export interface VariantStats {
   rps: number
@@ -26,11 +27,6 @@ export interface FeedAndPasetoResults {
 }
 
 const FEED_STREAMS = 4
-
-async function cpuUs(child: ServerChild): Promise<number> {
-  const { userUs, systemUs } = await child.call('cpu', {})
-  return userUs + systemUs
-}
 
 /** Services following the feed: streams held open (and drained) for the duration of a run. */
 async function openFeedStreams(url: string, count: number): Promise<() => void> {
@@ -62,12 +58,7 @@ export async function measureFeedAndPaseto(
   log: (line: string) => void,
 ): Promise<FeedAndPasetoResults> {
   const requests = hotPathRequests('gateway', cookies)
-  const run = async (child: ServerChild, durationS: number) => {
-    const before = await cpuUs(child)
-    const result = await runLoad({ url: child.url, connections: s.connections, durationS, requests })
-    const cpu = (await cpuUs(child)) - before
-    return { ...result, cpuUsPerRequest: round(cpu / Math.max(1, result.ok), 1) }
-  }
+  const run = (child: ServerChild, durationS: number) => runWithCpu({ url: child.url, connections: s.connections, durationS, requests }, () => childCpuUs(child))
   // The fresh gateways mint a token per session on first use: every cookie once, then warm up.
   for (const [name, child] of [['jwtFresh', fresh.jwt], ['paseto', fresh.paseto]] as const) {
     assertClean(`warm-up ${name}, every cookie once`, await runLoad({ url: child.url, connections: s.connections, amount: cookies.length, requests }))
