@@ -31,6 +31,8 @@ export interface StartOptions {
   hasher?: PasswordHasher
   /** Serve the API reference page at /reference (`pnpm demo`). */
   apiReference?: boolean
+  /** Run the periodic prune here (default true); of several workers on one port, one does. */
+  prune?: boolean
 }
 
 function listen(handler: Parameters<typeof createNodeServer>[0], limits: ConnectionLimits, port: number, host: string): Promise<{ server: Server; url: string }> {
@@ -106,11 +108,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const { port } = server.address() as AddressInfo
   logger.info({ url, ops: ops?.url, database: config.database.kind, upstreams: config.upstreams.map((u) => u.name) }, 'gatehouse listening')
 
-  const stopPrune = schedulePrune(
-    () => prune(store, clock, gateway.core.sessions, { accessTtlS: config.accessTtlS, auditRetentionDays: config.auditRetentionDays }),
-    config.pruneEveryS,
-    (error) => logger.error({ err: error }, 'prune failed'),
-  )
+  const stopPrune =
+    options.prune === false
+      ? () => {}
+      : schedulePrune(
+          () => prune(store, clock, gateway.core.sessions, { accessTtlS: config.accessTtlS, auditRetentionDays: config.auditRetentionDays }),
+          config.pruneEveryS,
+          (error) => logger.error({ err: error }, 'prune failed'),
+        )
 
   let closing: Promise<void> | undefined
   const close = (graceMs = 10_000) => {

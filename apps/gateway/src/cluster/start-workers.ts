@@ -1,0 +1,156 @@
+import cluster, { type Worker } from 'node:cluster'
+import type { Logger } from 'pino'
+import { loadConfig } from '../config/env.js'
+import { createLogger } from '../logging/logger.js'
+import { isFromWorker, type FromWorker, type ToWorker } from './messages.js'
+import { restartDelayMs } from './restart-delay.js'
+import { workerEntry } from './worker-entry.js'
+
+export interface RunningWorkers {
+  url: string
+  port: number
+  opsUrl?: string
+  /** The live workers' process ids (not the primary's). */
+  pids(): number[]
+  /** Drains every worker (each as a single gateway does, up to `graceMs`) and waits for them to exit. */
+  close(graceMs?: number): Promise<void>
+}
+
+export interface WorkersOptions {
+  env: NodeJS.ProcessEnv | Record<string, string | undefined>
+  cwd?: string
+  workers: number
+  /** Added to the workers' node options (e.g. `--expose-gc`). */
+  execArgv?: string[]
+  /** The primary's own lines (a worker that died, its replacement); defaults to LOG_LEVEL's. */
+  logger?: Logger
+}
+
+type Ready = Extract<FromWorker, { type: 'ready' }>
+
+interface Slot {
+  readonly index: number
+  worker?: Worker | undefined
+  startedAt: number
+  /** Restarts in a row of workers that did not live long. */
+  failures: number
+  timer?: NodeJS.Timeout | undefined
+}
+
+class WorkerStartError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * GATEHOUSE_WORKERS=N: this process becomes a node:cluster primary and forks N workers, each an
+ * ordinary gateway listening on the same host and port (the primary holds the one socket and
+ * hands connections round-robin). The first worker starts alone, so the store is migrated and
+ * the first signing key made once, before the others start; it alone runs the periodic prune.
+ * A worker that dies is replaced, after a delay that grows while replacements keep dying.
+ */
+export async function startGatewayWorkers(options: WorkersOptions): Promise<RunningWorkers> {
+  if (!cluster.isPrimary) throw new Error('startGatewayWorkers runs in a cluster primary, not in a worker')
+  const cwd = options.cwd ?? process.cwd()
+  const env = { ...options.env }
+  // Once here, so a bad value stops the start with its variable named, before any fork (and
+  // development secrets are written once, not raced by the workers).
+  const config = loadConfig(env, cwd)
+  const logger = options.logger ?? createLogger(config.logLevel).child({ pid: process.pid, role: 'primary' })
+  const entry = workerEntry()
+  cluster.setupPrimary({ exec: entry.path, execArgv: [...entry.execArgv, ...(options.execArgv ?? [])], args: [] })
+
+  const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({ index, startedAt: 0, failures: 0 }))
+  let closing = false
+  let port: number | undefined
+
+  const fork = (slot: Slot): Promise<Ready> =>
+    new Promise<Ready>((resolve, reject) => {
+      const worker = cluster.fork()
+      slot.worker = worker
+      slot.startedAt = Date.now()
+      let settled = false
+      worker.on('message', (message: unknown) => {
+        if (!isFromWorker(message)) return
+        if (message.type === 'waiting') {
+          worker.send({ type: 'start', env, cwd, prune: slot.index === 0 } satisfies ToWorker)
+        } else if (message.type === 'ready') {
+          settled = true
+          resolve(message)
+        } else {
+          settled = true
+          reject(new WorkerStartError(message.message, message.code))
+        }
+      })
+      worker.once('exit', (code, signal) => {
+        if (slot.worker === worker) slot.worker = undefined
+        if (!settled) {
+          settled = true
+          reject(new WorkerStartError(`worker exited (${signal ?? code}) before it was listening`, undefined))
+        }
+        if (!closing && port !== undefined) replace(slot, code, signal)
+      })
+    })
+
+  const replace = (slot: Slot, code: number | null, signal: string | null) => {
+    // A worker that served a while and then died starts the count again.
+    if (Date.now() - slot.startedAt > 30_000) slot.failures = 0
+    const delayMs = restartDelayMs(slot.failures++)
+    logger.error({ worker: slot.index + 1, code, signal, restartInMs: delayMs }, 'gatehouse worker exited; starting another')
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined
+      if (closing) return
+      fork(slot).then(
+        (ready) => {
+          if (ready.port !== port) logger.error({ worker: slot.index + 1, port: ready.port, expected: port }, 'gatehouse worker listens on another port')
+          else logger.info({ worker: slot.index + 1, pid: slot.worker?.process.pid }, 'gatehouse worker replaced')
+        },
+        (error: unknown) => logger.error({ worker: slot.index + 1, reason: (error as Error).message }, 'gatehouse worker failed to start'),
+      )
+    }, delayMs)
+  }
+
+  const close = async (graceMs = 10_000): Promise<void> => {
+    closing = true
+    await Promise.all(
+      slots.map(async (slot) => {
+        clearTimeout(slot.timer)
+        const worker = slot.worker
+        if (worker === undefined || worker.isDead()) return
+        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+        // A worker stuck past its grace is killed: close() always ends.
+        const force = setTimeout(() => worker.process.kill('SIGKILL'), graceMs + 5_000)
+        if (worker.isConnected()) worker.send({ type: 'stop', graceMs } satisfies ToWorker)
+        else worker.process.kill('SIGTERM')
+        await exited
+        clearTimeout(force)
+      }),
+    )
+  }
+
+  let first: Ready
+  try {
+    // Alone first: it migrates the store and makes the first signing key.
+    first = await fork(slots[0]!)
+    const rest = await Promise.all(slots.slice(1).map(fork))
+    // Port 0 still means one port: the primary shares one socket per (address, port 0) listen.
+    const strays = rest.filter((r) => r.port !== first.port)
+    if (strays.length > 0) throw new WorkerStartError(`workers listen on ports ${[first, ...rest].map((r) => r.port).join(', ')}, not one`, undefined)
+  } catch (error) {
+    await close(0)
+    throw error
+  }
+  port = first.port
+  logger.info({ url: first.url, workers: options.workers, pids: slots.map((s) => s.worker?.process.pid) }, 'gatehouse workers listening')
+  return {
+    url: first.url,
+    port: first.port,
+    ...(first.opsUrl === undefined ? {} : { opsUrl: first.opsUrl }),
+    pids: () => slots.flatMap((s) => (s.worker !== undefined && !s.worker.isDead() && s.worker.process.pid !== undefined ? [s.worker.process.pid] : [])),
+    close,
+  }
+}
