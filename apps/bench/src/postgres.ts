@@ -46,7 +46,7 @@ export async function startPostgres(database: string): Promise<{ postgres: Bench
       postgres: {
         url,
         server: postmaster === undefined ? 'PostgreSQL (version unknown)' : serverVersion(postmaster),
-        cpuUs: () => (postmaster === undefined ? undefined : clusterCpuUs(postmaster)),
+        cpuUs: () => (postmaster === undefined ? undefined : processTreeCpuUs(postmaster)),
         stop: () => cluster.stop(),
       },
     }
@@ -112,13 +112,14 @@ function serverVersion(postmaster: number): string {
   }
 }
 
-function clusterCpuUs(postmaster: number): number | undefined {
-  const main = statFields(postmaster)
+/** CPU (µs) of a process, its live children and those it has reaped: a Postgres cluster, a gateway's primary and workers. */
+export function processTreeCpuUs(root: number): number | undefined {
+  const main = statFields(root)
   if (main === undefined) return undefined
   let ticks = Number(main[UTIME]) + Number(main[STIME]) + Number(main[CUTIME]) + Number(main[CSTIME])
   for (const pid of processIds()) {
     const f = statFields(pid)
-    if (f !== undefined && Number(f[PPID]) === postmaster) ticks += Number(f[UTIME]) + Number(f[STIME])
+    if (f !== undefined && Number(f[PPID]) === root) ticks += Number(f[UTIME]) + Number(f[STIME])
   }
   return (ticks * 1_000_000) / clockTicks
 }
