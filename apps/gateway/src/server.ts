@@ -33,6 +33,8 @@ export interface StartOptions {
   apiReference?: boolean
   /** Run the periodic prune here (default true); of several workers on one port, one does. */
   prune?: boolean
+  /** Listen on GATEHOUSE_OPS_ADDRESS (default true); the primary of several workers does it for them. */
+  opsListener?: boolean
 }
 
 function listen(handler: Parameters<typeof createNodeServer>[0], limits: ConnectionLimits, port: number, host: string): Promise<{ server: Server; url: string }> {
@@ -92,7 +94,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let ops: { server: Server; url: string } | undefined
   try {
     ;({ server, url } = await listen(createRequestListener(gateway.app.fetch, config.host), config.connections, config.port, config.host))
-    if (config.opsAddress !== undefined) {
+    if (config.opsAddress !== undefined && options.opsListener !== false) {
       ops = await listen(createRequestListener(gateway.ops.fetch, config.opsAddress.host), config.connections, config.opsAddress.port, config.opsAddress.host).catch(
         async (error: unknown) => {
           await closeServer(server, 0)

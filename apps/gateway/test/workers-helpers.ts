@@ -40,6 +40,8 @@ export function setCookiePair(reply: Reply): string | undefined {
 
 export interface WorkersProcess extends Spawned {
   url: string
+  /** The primary's operations listener, when GATEHOUSE_OPS_ADDRESS is set. */
+  opsUrl?: string | undefined
   /** The worker pids the primary announced at start. */
   workerPids: number[]
   /** The pid of the worker that served a reply, from its access log line (not told to clients). */
@@ -62,6 +64,7 @@ export async function startWorkersProcess(env: Record<string, string>): Promise<
       .filter((l) => l.startsWith('{') && l.includes(`"msg":"${msg}"`))
       .map((l) => JSON.parse(l) as Record<string, unknown>)
   await proc.waitFor(/"msg":"gatehouse workers listening"/)
+  const opsUrl = env.GATEHOUSE_OPS_ADDRESS === undefined ? undefined : /on (http:\S+)/.exec(await proc.waitFor(/Operations listener .* on http:\S+/))![1]
   const workerPids = lines('gatehouse workers listening')[0]!.pids as number[]
   const servedBy = async (reply: Reply) => {
     const id = String(reply.headers['x-request-id'])
@@ -73,6 +76,7 @@ export async function startWorkersProcess(env: Record<string, string>): Promise<
   return {
     ...proc,
     url,
+    opsUrl,
     workerPids,
     servedBy,
     lines,

@@ -66,7 +66,7 @@ async function revocationsAcrossWorkers(gw: WorkersProcess, env: Record<string, 
 
 describe('two workers on one SQLite file', () => {
   const dir = tempDir()
-  const env = workersEnv(dir, { GATEHOUSE_ROTATE_EVERY: '2', GATEHOUSE_ROTATE_GRACE: '5' })
+  const env = workersEnv(dir, { GATEHOUSE_ROTATE_EVERY: '2', GATEHOUSE_ROTATE_GRACE: '5', GATEHOUSE_OPS_ADDRESS: '127.0.0.1:0' })
   let gw: WorkersProcess
 
   beforeAll(async () => {
@@ -89,6 +89,31 @@ describe('two workers on one SQLite file', () => {
     // Which worker answered is for the logs, never for the client.
     const reply = await send(gw.url, '/healthz')
     expect(JSON.stringify(reply.headers)).not.toContain(String(await gw.servedBy(reply)))
+  })
+
+  it("the primary's operations listener adds the workers' metrics up and answers health for them", async () => {
+    const maker = await sessionMaker(env, dir)
+    await maker.session()
+    await maker.close()
+    const healthChecks = () => gw.lines('request').filter((l) => l.path === '/healthz' && l.status === 200).length
+    const sample = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.slice(series.length + 1))
+    // Served by both workers (the test above): the scrape counts every one, whichever worker served it.
+    await expect
+      .poll(async () => {
+        const text = (await send(gw.opsUrl!, '/metrics')).body
+        return sample(text, 'gatehouse_http_requests_total{route_class="health",status="200"}') === healthChecks()
+      })
+      .toBe(true)
+    const metrics = await send(gw.opsUrl!, '/metrics')
+    expect(metrics.status).toBe(200)
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/)
+    // Read from the store by every worker: one session, not one per worker.
+    expect(sample(metrics.body, 'gatehouse_active_sessions')).toBe(1)
+    expect((await send(gw.opsUrl!, '/readyz')).status).toBe(200)
+    expect((await send(gw.opsUrl!, '/healthz')).status).toBe(200)
+    expect((await send(gw.opsUrl!, '/nothing')).status).toBe(404)
+    // With an operations address the public port serves no metrics, on any worker.
+    for (const agent of (await gw.pinnedAgents()).values()) expect((await send(gw.url, '/metrics', { agent })).status).toBe(404)
   })
 
   it('a logout on one worker is refused on the very next request on the other, 200 times', async () => {
@@ -148,10 +173,18 @@ describe('a worker that dies, and SIGTERM', () => {
 
   it('a killed worker is replaced and the port keeps serving; SIGTERM drains in-flight requests and exits 0', async () => {
     const dir = tempDir()
-    const env = workersEnv(dir, { GATEHOUSE_UPSTREAMS: `orders=${upstreamUrl}` })
+    const env = workersEnv(dir, { GATEHOUSE_UPSTREAMS: `orders=${upstreamUrl}`, GATEHOUSE_OPS_ADDRESS: '127.0.0.1:0' })
     const gw = await startWorkersProcess(env)
     try {
       const [victim, survivor] = gw.workerPids as [number, number]
+      // A worker that cannot answer makes the whole gateway not ready (after the primary's 5 s wait).
+      process.kill(victim, 'SIGSTOP')
+      const stalled = await send(gw.opsUrl!, '/readyz')
+      process.kill(victim, 'SIGCONT')
+      expect(stalled.status).toBe(503)
+      expect(JSON.parse(stalled.body)).toMatchObject({ code: 'ERR_NOT_READY', detail: 'a worker did not answer' })
+      expect((await send(gw.opsUrl!, '/readyz')).status).toBe(200)
+
       process.kill(victim, 'SIGKILL')
       await gw.waitFor(/gatehouse worker exited; starting another/)
       const exited = gw.lines('gatehouse worker exited; starting another')[0]!

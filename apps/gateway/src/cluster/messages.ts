@@ -8,6 +8,8 @@ export type ToWorker =
       prune: boolean
     }
   | { type: 'stop'; graceMs: number }
+  /** A request to the operations listener, which the primary serves for all workers. */
+  | { type: 'ops'; id: number; path: string }
 
 /** What a worker answers. */
 export type FromWorker =
@@ -15,8 +17,10 @@ export type FromWorker =
   | { type: 'waiting' }
   | { type: 'ready'; url: string; port: number; opsUrl?: string | undefined }
   | { type: 'failed'; code?: string | undefined; message: string }
+  /** Its operations app's answer; for `/metrics`, the registry as JSON (for the primary to add up). */
+  | { type: 'ops'; id: number; status: number; contentType: string | null; body: string; metrics?: object[] }
 
 export function isFromWorker(message: unknown): message is FromWorker {
   const type = (message as { type?: unknown } | null)?.type
-  return type === 'waiting' || type === 'ready' || type === 'failed'
+  return type === 'waiting' || type === 'ready' || type === 'failed' || type === 'ops'
 }

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/env.js'
 import { createLogger } from '../logging/logger.js'
 import { isFromWorker, type FromWorker, type ToWorker } from './messages.js'
 import { restartDelayMs } from './restart-delay.js'
+import { listenOps, type OpsAnswer } from './ops-listener.js'
 import { workerEntry } from './worker-entry.js'
 
 export interface RunningWorkers {
@@ -28,9 +29,14 @@ export interface WorkersOptions {
 
 type Ready = Extract<FromWorker, { type: 'ready' }>
 
+/** How long the operations listener waits for each worker's answer. */
+const OPS_ANSWER_MS = 5_000
+
 interface Slot {
   readonly index: number
   worker?: Worker | undefined
+  /** Its gateway is listening (it may be asked for metrics and readiness). */
+  ready: boolean
   startedAt: number
   /** Restarts in a row of workers that did not live long. */
   failures: number
@@ -64,22 +70,28 @@ export async function startGatewayWorkers(options: WorkersOptions): Promise<Runn
   const entry = workerEntry()
   cluster.setupPrimary({ exec: entry.path, execArgv: [...entry.execArgv, ...(options.execArgv ?? [])], args: [] })
 
-  const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({ index, startedAt: 0, failures: 0 }))
+  const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({ index, ready: false, startedAt: 0, failures: 0 }))
   let closing = false
   let port: number | undefined
+  const opsPending = new Map<number, (answer: OpsAnswer) => void>()
+  let nextOpsId = 1
 
   const fork = (slot: Slot): Promise<Ready> =>
     new Promise<Ready>((resolve, reject) => {
       const worker = cluster.fork()
       slot.worker = worker
+      slot.ready = false
       slot.startedAt = Date.now()
       let settled = false
       worker.on('message', (message: unknown) => {
         if (!isFromWorker(message)) return
-        if (message.type === 'waiting') {
+        if (message.type === 'ops') {
+          opsPending.get(message.id)?.(message)
+        } else if (message.type === 'waiting') {
           worker.send({ type: 'start', env, cwd, prune: slot.index === 0 } satisfies ToWorker)
         } else if (message.type === 'ready') {
           settled = true
+          slot.ready = true
           resolve(message)
         } else {
           settled = true
@@ -87,7 +99,10 @@ export async function startGatewayWorkers(options: WorkersOptions): Promise<Runn
         }
       })
       worker.once('exit', (code, signal) => {
-        if (slot.worker === worker) slot.worker = undefined
+        if (slot.worker === worker) {
+          slot.worker = undefined
+          slot.ready = false
+        }
         if (!settled) {
           settled = true
           reject(new WorkerStartError(`worker exited (${signal ?? code}) before it was listening`, undefined))
@@ -114,8 +129,33 @@ export async function startGatewayWorkers(options: WorkersOptions): Promise<Runn
     }, delayMs)
   }
 
+  const askWorkers = (path: string) =>
+    Promise.all(
+      slots
+        .filter((slot) => slot.ready && slot.worker?.isConnected() === true)
+        .map(
+          (slot) =>
+            new Promise<OpsAnswer | undefined>((resolve) => {
+              const id = nextOpsId++
+              const timer = setTimeout(() => done(undefined), OPS_ANSWER_MS)
+              const done = (answer: OpsAnswer | undefined) => {
+                clearTimeout(timer)
+                opsPending.delete(id)
+                resolve(answer)
+              }
+              opsPending.set(id, done)
+              slot.worker!.send({ type: 'ops', id, path } satisfies ToWorker)
+            }),
+        ),
+    )
+  let ops: Awaited<ReturnType<typeof listenOps>> | undefined
+
   const close = async (graceMs = 10_000): Promise<void> => {
     closing = true
+    if (ops !== undefined) {
+      ops.server.close()
+      ops.server.closeAllConnections()
+    }
     await Promise.all(
       slots.map(async (slot) => {
         clearTimeout(slot.timer)
@@ -145,11 +185,19 @@ export async function startGatewayWorkers(options: WorkersOptions): Promise<Runn
     throw error
   }
   port = first.port
-  logger.info({ url: first.url, workers: options.workers, pids: slots.map((s) => s.worker?.process.pid) }, 'gatehouse workers listening')
+  if (config.opsAddress !== undefined) {
+    try {
+      ops = await listenOps(config.opsAddress, askWorkers)
+    } catch (error) {
+      await close(0)
+      throw error
+    }
+  }
+  logger.info({ url: first.url, ops: ops?.url, workers: options.workers, pids: slots.map((s) => s.worker?.process.pid) }, 'gatehouse workers listening')
   return {
     url: first.url,
     port: first.port,
-    ...(first.opsUrl === undefined ? {} : { opsUrl: first.opsUrl }),
+    ...(ops === undefined ? {} : { opsUrl: ops.url }),
     pids: () => slots.flatMap((s) => (s.worker !== undefined && !s.worker.isDead() && s.worker.process.pid !== undefined ? [s.worker.process.pid] : [])),
     close,
   }

@@ -7,7 +7,7 @@ import type { FromWorker, ToWorker } from './messages.js'
 // The entry of a worker forked by start-workers.ts: one ordinary gateway on the shared port,
 // told what to do over IPC (it reads no environment of its own).
 
-const send = (message: FromWorker) => process.send?.(message)
+const send = (message: FromWorker): void => void process.send?.(message)
 let running: RunningGateway | undefined
 let stopping: Promise<void> | undefined
 
@@ -23,7 +23,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     const config = loadConfig(message.env, message.cwd)
     // Every line says which process wrote it: the workers share one stdout.
     const logger = createLogger(config.logLevel).child({ pid: process.pid, worker: cluster.worker?.id })
-    running = await startGateway(config, { logger, prune: message.prune })
+    running = await startGateway(config, { logger, prune: message.prune, opsListener: false })
     send({ type: 'ready', url: running.url, port: running.port, opsUrl: running.opsUrl })
   } catch (error) {
     // Exits once the primary has the reason (it decides whether to try again).
@@ -31,9 +31,22 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   }
 }
 
+async function answerOps(id: number, path: string): Promise<void> {
+  if (running === undefined) {
+    send({ type: 'ops', id, status: 503, contentType: null, body: '' })
+    return
+  }
+  const res = await running.gateway.ops.request(path)
+  const body = await res.text()
+  // Read right after the route refreshed the store's gauges.
+  const metrics = path === '/metrics' && res.ok ? await running.gateway.metrics.registry.getMetricsAsJSON() : undefined
+  send({ type: 'ops', id, status: res.status, contentType: res.headers.get('content-type'), body: metrics === undefined ? body : '', ...(metrics === undefined ? {} : { metrics }) })
+}
+
 process.on('message', (message: ToWorker) => {
   if (message.type === 'start') void start(message)
   else if (message.type === 'stop') stop(message.graceMs)
+  else if (message.type === 'ops') answerOps(message.id, message.path).catch(() => send({ type: 'ops', id: message.id, status: 500, contentType: null, body: '' }))
 })
 send({ type: 'waiting' })
 // Ctrl-C reaches the whole process group: the primary drains the workers, in order.
