@@ -115,16 +115,16 @@ export async function startGatewayWorkers(options: WorkersOptions): Promise<Runn
     // A worker that served a while and then died starts the count again.
     if (Date.now() - slot.startedAt > 30_000) slot.failures = 0
     const delayMs = restartDelayMs(slot.failures++)
-    logger.error({ worker: slot.index + 1, code, signal, restartInMs: delayMs }, 'gatehouse worker exited; starting another')
+    logger.error({ slot: slot.index + 1, code, signal, restartInMs: delayMs }, 'gatehouse worker exited; starting another')
     slot.timer = setTimeout(() => {
       slot.timer = undefined
       if (closing) return
       fork(slot).then(
         (ready) => {
-          if (ready.port !== port) logger.error({ worker: slot.index + 1, port: ready.port, expected: port }, 'gatehouse worker listens on another port')
-          else logger.info({ worker: slot.index + 1, pid: slot.worker?.process.pid }, 'gatehouse worker replaced')
+          if (ready.port !== port) logger.error({ slot: slot.index + 1, port: ready.port, expected: port }, 'gatehouse worker listens on another port')
+          else logger.info({ slot: slot.index + 1, pid: slot.worker?.process.pid }, 'gatehouse worker replaced')
         },
-        (error: unknown) => logger.error({ worker: slot.index + 1, reason: (error as Error).message }, 'gatehouse worker failed to start'),
+        (error: unknown) => logger.error({ slot: slot.index + 1, reason: (error as Error).message }, 'gatehouse worker failed to start'),
       )
     }, delayMs)
   }
