@@ -61,6 +61,7 @@ class WorkerStartError extends Error {
  */
 export async function startGatewayWorkers(options: WorkersOptions): Promise<RunningWorkers> {
   if (!cluster.isPrimary) throw new Error('startGatewayWorkers runs in a cluster primary, not in a worker')
+  if (!Number.isSafeInteger(options.workers) || options.workers < 1) throw new TypeError('workers must be a positive integer')
   const cwd = options.cwd ?? process.cwd()
   const env = { ...options.env }
   // Once here, so a bad value stops the start with its variable named, before any fork (and
