@@ -56,6 +56,17 @@ export interface WorkersProcess extends Spawned {
 /** `pnpm gateway` (main.ts) as a real process with GATEHOUSE_WORKERS, on a port of its choosing. */
 export async function startWorkersProcess(env: Record<string, string>): Promise<WorkersProcess> {
   const proc = spawnTs(join(REPO_ROOT, 'apps/gateway/src/main.ts'), [], { PORT: '0', LOG_LEVEL: 'info', ...env })
+  try {
+    return await started(proc, env)
+  } catch (error) {
+    // Never leave a half-started gateway (and its workers) behind a failed start.
+    proc.child.kill('SIGTERM')
+    await proc.exited
+    throw error
+  }
+}
+
+async function started(proc: Spawned, env: Record<string, string>): Promise<WorkersProcess> {
   const url = (await proc.waitFor(/Gatehouse listening on (http:\S+)/, 60_000)).replace(/^Gatehouse listening on /, '')
   const lines = (msg: string) =>
     proc
