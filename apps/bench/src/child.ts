@@ -41,8 +41,14 @@ async function start(init: ChildInit): Promise<{ url: string; stop(): Promise<vo
     }
     case 'gateway': {
       const { loadConfig } = await import('../../gateway/src/config/env.js')
+      const config = loadConfig(init.env, init.dir)
+      if (config.workers > 1) {
+        const { startGatewayWorkers } = await import('../../gateway/src/cluster/start-workers.js')
+        const running = await startGatewayWorkers({ env: init.env, cwd: init.dir, workers: config.workers })
+        return { url: running.url, stop: () => running.close(1000) }
+      }
       const { startGateway } = await import('../../gateway/src/server.js')
-      const running = await startGateway(loadConfig(init.env, init.dir))
+      const running = await startGateway(config)
       return { url: running.url, stop: () => running.close(1000) }
     }
   }

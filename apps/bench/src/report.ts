@@ -1,4 +1,5 @@
 import type { BenchResults, GoalCheck } from './results.js'
+import { workersReportLines } from './phases/workers.js'
 
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`
 const num = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -116,6 +117,7 @@ export function formatReport(r: BenchResults): string {
     `stream ${mb(r.stream.download.bytes)} down: ${r.stream.download.mbPerSecond} MB/s, gateway RSS ${mb(r.stream.download.rssBeforeBytes)} -> peak ${mb(r.stream.download.peakRssBytes)}`,
     `stream ${mb(r.stream.upload.bytes)} up:   ${r.stream.upload.mbPerSecond} MB/s, gateway RSS ${mb(r.stream.upload.rssBeforeBytes)} -> peak ${mb(r.stream.upload.peakRssBytes)}`,
     ...forwardAuthLines(r),
+    ...workersReportLines(r.workers),
     `hot path, revocation feed followed by ${r.tokenFormats.feedStreams} streams / none: ${r.tokenFormats.feedToNoFeed.rps.toFixed(3)} req/s (${num(r.tokenFormats.jwtWithFeed.rps)} vs ${num(r.tokenFormats.jwt.rps)}), CPU/req ${r.tokenFormats.feedToNoFeed.cpu.toFixed(3)}`,
     `hot path, PASETO v4.public / JWT (fresh gateways alike): ${r.tokenFormats.pasetoToJwt.rps.toFixed(3)} req/s (${num(r.tokenFormats.paseto.rps)} vs ${num(r.tokenFormats.jwtFresh.rps)}), CPU/req ${r.tokenFormats.pasetoToJwt.cpu.toFixed(3)} (${r.tokenFormats.paseto.cpuUsPerRequest.toFixed(0)} vs ${r.tokenFormats.jwtFresh.cpuUsPerRequest.toFixed(0)} µs)`,
     `mass revocation of ${num(r.massRevocation.sessions)} sessions: ${r.massRevocation.revokeSeconds.toFixed(2)} s to revoke; feed ${mb(r.massRevocation.json.bytes)} as JSON (${r.massRevocation.json.bytesPerEntry} B/entry, ${mb(r.massRevocation.json.gzipBytes)} gzipped) in ${r.massRevocation.json.pages} pages read in ${r.massRevocation.json.seconds.toFixed(2)} s; a new follower caught up in ${r.massRevocation.streamCatchUpSeconds.toFixed(2)} s`,

@@ -4,6 +4,7 @@ import type { ProfileDelta, ProfileEntry } from './profile-summary.js'
 import type { Settings } from './settings.js'
 import type { MassRevocationResults, VerifyCostResults } from './phases/mass-revocation.js'
 import type { FeedAndPasetoResults } from './phases/token-formats.js'
+import type { WorkersResults } from './phases/workers.js'
 
 export type HotPathRound = LoadResult & {
   cpuUsPerRequest: number
@@ -210,5 +211,7 @@ export interface BenchResults {
   massRevocation: MassRevocationResults
   /** A service's cost per verify(): JWT, JWT following the feed, PASETO. */
   verifyCost: VerifyCostResults
+  /** The hot path at GATEHOUSE_WORKERS=1 and =2. */
+  workers: WorkersResults
   profile?: ProfileResults
 }

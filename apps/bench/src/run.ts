@@ -19,6 +19,7 @@ import { measureFeedAndPaseto } from './phases/token-formats.js'
 import { startNginxProxy, type NginxProxy } from './nginx-proxy.js'
 import { startPostgres, type BenchPostgres } from './postgres.js'
 import type { BenchResults, GoalCheck, PostgresInfo, ProfileResults } from './results.js'
+import { runWorkersPhase } from './phases/workers.js'
 import { benchPasswordHash, configOf, copyUsersAndSessions, copyDatabase, dbPath, gatewayEnv, insertFillerSessions, insertSessionsWithCookies, seedUsers } from './seed.js'
 import type { Settings } from './settings.js'
 import { round } from './stats.js'
@@ -50,6 +51,7 @@ export const METHOD = [
   'Token formats: the SQLite gateway alternated, round by round, with 4 revocation-feed event streams open to it (what following services hold; its one store poll per 250 ms runs only then) and without; and two fresh gateways on copies of its store, one with GATEHOUSE_TOKEN_FORMAT=paseto, one with the JWT default, started and warmed up alike (every cookie once, then the warm-up), PASETO compared with that one.',
   'Mass revocation: one UPDATE revokes that many live sessions of the large store (the feed trigger writes an entry per session); then the feed is read as JSON pages from cursor 0 (sizes as sent, and gzip-compressed as the gateway sends them to clients that accept gzip), and a fresh @gatehouse/verify follower is timed from createVerifier until it holds every entry.',
   'Verify cost: in the bench process, verify() of an Ed25519 JWT by a verifier with no feed, by one following the mass-revocation feed (its entries in memory), and of a PASETO v4.public token with the same key; awaited one after another for 1 s each.',
+  "Workers: fresh gateways at GATEHOUSE_WORKERS=1 and =2 (node:cluster: a primary and two workers on one port), on copies of the SQLite store and on the Postgres database, warmed up like the hot path's, then rounds of the hot path's load, the order turning. Gateway CPU is the whole process tree's (primary and workers, from /proc, 10 ms ticks); the load generator's own CPU (process.cpuUsage() of the bench process around each run) is reported beside it, since on a 2-core machine it competes with the workers.",
   'Streams: the gateway child samples its RSS every 100 ms while the bytes (generated on the fly at both ends) pass through /api/bench/.',
 ]
 
@@ -167,6 +169,10 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
     goals.push(...hotPathGoals(hotPath))
     await nginx?.stop()
     nginx = undefined
+    log('GATEHOUSE_WORKERS: the hot path at 1 and 2 workers, fresh gateways on copies of the SQLite store and on the Postgres database')
+    const workers = await phase('workers', () =>
+      runWorkersPhase({ config, upstreamUrl: upstream.url, cookies, postgres: pg.skipReason === undefined ? { url: pg.postgres.url, cpuUs: pg.postgres.cpuUs } : pg, child, tempDir, settings: s, log }),
+    )
     if (pg.skipReason === undefined) {
       // Nothing else uses them: their memory and CPU go back to the other phases.
       await pg.gateway.stop()
@@ -261,6 +267,7 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
       tokenFormats,
       massRevocation,
       verifyCost,
+      workers,
       ...(profile === undefined ? {} : { profile }),
     }
   } finally {

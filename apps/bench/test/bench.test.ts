@@ -94,8 +94,11 @@ describe('pnpm bench --quick', () => {
         'verifyCost.jwtPerSecond',
         'verifyCost.jwtWithFeedPerSecond',
         'verifyCost.pasetoPerSecond',
+        ...['one', 'two'].flatMap((w) => [`workers.sqlite.${w}.rps`, `workers.sqlite.${w}.p99Ms`, `workers.sqlite.${w}.gatewayCpuUsPerRequest`, `workers.sqlite.${w}.loadGeneratorCpuUsPerRequest`]),
+        'workers.sqlite.twoToOne',
       ]),
     ).toEqual([])
+    expect(run.stdout).toMatch(/^ {2}SQLite {3}2 workers: +[\d,]+ req\/s/m)
     // The Postgres row: numbers, or (only outside CI) the reason there is none.
     const postgres = (results.hotPath as { postgres: { skipReason?: unknown; server?: unknown } }).postgres
     if (process.env.CI === 'true' || process.env.CI === '1') expect(postgres.skipReason, 'Postgres is required under CI').toBeUndefined()
@@ -110,6 +113,9 @@ describe('pnpm bench --quick', () => {
           'hotPath.postgres.sessions',
           // The Postgres server's CPU comes from /proc.
           ...(process.platform === 'linux' ? ['hotPath.gatewayPostgres.postgresCpuUsPerRequest', 'hotPath.cpuGatewayPostgresToSqlite'] : []),
+          'workers.postgres.one.rps',
+          'workers.postgres.two.rps',
+          'workers.postgres.twoToOne',
         ]),
       ).toEqual([])
       expect(run.stdout).toMatch(/^gateway \(Postgres\) +[\d,]+ /m)

@@ -1,6 +1,7 @@
 import { loadConfig } from './config/env.js'
 import { ConfigError } from './errors.js'
 import { startGateway } from './server.js'
+import { startGatewayWorkers } from './cluster/start-workers.js'
 
 // The only module that reads process.env; everything below gets a parsed config.
 async function main(): Promise<void> {
@@ -14,8 +15,9 @@ async function main(): Promise<void> {
     }
     throw error
   }
-  const running = await startGateway(config)
-  process.stdout.write(`Gatehouse listening on ${running.url} (public origin ${config.publicOrigin})\n`)
+  // GATEHOUSE_WORKERS > 1: this process only forks, watches and drains the workers that serve.
+  const running = config.workers > 1 ? await startGatewayWorkers({ env: process.env, cwd: process.cwd(), workers: config.workers }) : await startGateway(config)
+  process.stdout.write(`Gatehouse listening on ${running.url} (public origin ${config.publicOrigin}${config.workers > 1 ? `, ${config.workers} workers` : ''})\n`)
   if (running.opsUrl !== undefined) process.stdout.write(`Operations listener (/metrics, /healthz, /readyz) on ${running.opsUrl}\n`)
   const stop = (signal: string) => {
     process.stdout.write(`${signal}: finishing in-flight requests\n`)

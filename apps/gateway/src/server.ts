@@ -31,6 +31,10 @@ export interface StartOptions {
   hasher?: PasswordHasher
   /** Serve the API reference page at /reference (`pnpm demo`). */
   apiReference?: boolean
+  /** Run the periodic prune here (default true); of several workers on one port, one does. */
+  prune?: boolean
+  /** Listen on GATEHOUSE_OPS_ADDRESS (default true); the primary of several workers does it for them. */
+  opsListener?: boolean
 }
 
 function listen(handler: Parameters<typeof createNodeServer>[0], limits: ConnectionLimits, port: number, host: string): Promise<{ server: Server; url: string }> {
@@ -97,7 +101,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let ops: { server: Server; url: string } | undefined
   try {
     ;({ server, url } = await listen(withFastPath(gateway.fastPath, createRequestListener(gateway.app.fetch, config.host)), config.connections, config.port, config.host))
-    if (config.opsAddress !== undefined) {
+    if (config.opsAddress !== undefined && options.opsListener !== false) {
       ops = await listen(createRequestListener(gateway.ops.fetch, config.opsAddress.host), config.connections, config.opsAddress.port, config.opsAddress.host).catch(
         async (error: unknown) => {
           await closeServer(server, 0)
@@ -113,11 +117,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const { port } = server.address() as AddressInfo
   logger.info({ url, ops: ops?.url, database: config.database.kind, upstreams: config.upstreams.map((u) => u.name) }, 'gatehouse listening')
 
-  const stopPrune = schedulePrune(
-    () => prune(store, clock, gateway.core.sessions, { accessTtlS: config.accessTtlS, auditRetentionDays: config.auditRetentionDays }),
-    config.pruneEveryS,
-    (error) => logger.error({ err: error }, 'prune failed'),
-  )
+  const stopPrune =
+    options.prune === false
+      ? () => {}
+      : schedulePrune(
+          () => prune(store, clock, gateway.core.sessions, { accessTtlS: config.accessTtlS, auditRetentionDays: config.auditRetentionDays }),
+          config.pruneEveryS,
+          (error) => logger.error({ err: error }, 'prune failed'),
+        )
 
   let closing: Promise<void> | undefined
   const close = (graceMs = 10_000) => {

@@ -62,4 +62,6 @@ export interface GatewayConfig {
   opsAddress?: ListenAddress | undefined
   /** Login and password-change throttling (GATEHOUSE_LOGIN_*). */
   loginLimits: LoginLimits
+  /** GATEHOUSE_WORKERS: processes serving the one port (`auto` already resolved); 1 is a single process. */
+  workers: number
 }

@@ -14,6 +14,7 @@ import { parseWebRoot } from './web-root.js'
 import { parseLoginLimits } from './login-limits.js'
 import { parseOpsAddress } from './ops-address.js'
 import { parseKnownRoles } from './known-roles.js'
+import { parseWorkers } from './workers.js'
 import { parseTrustedProxies } from '../http/client-ip.js'
 import { MAX_REMEMBERED_CREDENTIALS } from '../session/session-manager.js'
 
@@ -60,6 +61,7 @@ const EnvSchema = z.object({
   GATEHOUSE_LOGIN_ACCOUNT_DELAY: seconds(5, 3600),
   GATEHOUSE_LOGIN_ACCOUNT_MAX_DELAY: seconds(300, 86_400),
   GATEHOUSE_ROLES: z.string().optional(),
+  GATEHOUSE_WORKERS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 })
@@ -161,5 +163,6 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     opsAddress: parseOpsAddress(e.GATEHOUSE_OPS_ADDRESS),
     loginLimits: parseLoginLimits(e),
     knownRoles: parseKnownRoles(e.GATEHOUSE_ROLES, routes),
+    workers: parseWorkers(e.GATEHOUSE_WORKERS),
   }
 }

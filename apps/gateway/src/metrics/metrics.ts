@@ -79,8 +79,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     help: 'Requests answered 503 because the session store (SQLite or Postgres) failed or did not answer',
     registers: [registry],
   })
-  const activeSessions = new Gauge({ name: 'gatehouse_active_sessions', help: 'Live sessions in the store', registers: [registry] })
-  const keyAge = new Gauge({ name: 'gatehouse_signing_key_age_seconds', help: 'Age of the key that signs new tokens', registers: [registry] })
+  // Read from the store: every worker of a gateway reads the same value, which is not summed.
+  const activeSessions = new Gauge({ name: 'gatehouse_active_sessions', help: 'Live sessions in the store', registers: [registry], aggregator: 'max' })
+  const keyAge = new Gauge({ name: 'gatehouse_signing_key_age_seconds', help: 'Age of the key that signs new tokens', registers: [registry], aggregator: 'max' })
 
   return {
     registry,
