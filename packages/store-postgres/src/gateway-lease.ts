@@ -56,14 +56,22 @@ export function createGatewayLease(options: GatewayLeaseOptions): GatewayLease {
       returning 1
     ) select pg_notify($3, $4) from lease`
 
+  let inFlight = false
   const renew = () => {
-    if (closed || !feed.listening()) return
+    // One renewal at a time: a slow one (a locked row, a busy server) is not joined by more.
+    if (closed || inFlight || !feed.listening()) return
+    inFlight = true
     const n = ++seq
     pending.set(n, now())
-    feed.queryOnListener(renewal, [feed.id, leaseMs, feed.channel, feed.pingPayload(n)]).catch((error: unknown) => {
-      pending.delete(n)
-      onError(error as Error)
-    })
+    feed
+      .queryOnListener(renewal, [feed.id, leaseMs, feed.channel, feed.pingPayload(n)])
+      .catch((error: unknown) => {
+        pending.delete(n)
+        onError(error as Error)
+      })
+      .finally(() => {
+        inFlight = false
+      })
     if (!pruned) {
       pruned = true
       // Rows of processes that died without closing: kept an hour for the record, then dropped.
@@ -83,6 +91,7 @@ export function createGatewayLease(options: GatewayLeaseOptions): GatewayLease {
   feed.onConnection((up) => {
     trustedUntil = -Infinity
     pending.clear()
+    inFlight = false
     if (up) renew()
   })
 

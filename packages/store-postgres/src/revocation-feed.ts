@@ -159,6 +159,14 @@ export function createRevocationFeed(options: RevocationFeedOptions): PostgresRe
   let closed = false
   let everListened = false
 
+  // One statement at a time on the listening connection (pg warns of overlapping queries).
+  let queue: Promise<unknown> = Promise.resolve()
+  const onListener = (c: Client, text: string, values: unknown[]): Promise<void> => {
+    const next = queue.then(() => c.query(text, values)).then(() => {})
+    queue = next.catch(() => {})
+    return next
+  }
+
   const deliver = (c: Client, message: Notification) => {
     if (message.channel === ackChannel) {
       const text = message.payload ?? ''
@@ -177,7 +185,7 @@ export function createRevocationFeed(options: RevocationFeedOptions): PostgresRe
     if (notice.ids.length > 0 || notice.users.length > 0) call(noticeListeners, notice)
     if (!notice.changed && notice.ids.length > 0) call(listeners, [...notice.ids])
     // Everything in memory is dropped now: tell the writer, on this same connection.
-    if (payload.nonce !== undefined) c.query('select pg_notify($1, $2)', [ackChannel, `${payload.nonce}:${self}`]).catch(() => {})
+    if (payload.nonce !== undefined) onListener(c, 'select pg_notify($1, $2)', [ackChannel, `${payload.nonce}:${self}`]).catch(() => {})
   }
 
   const lost = (c: Client, error?: Error) => {
@@ -243,7 +251,7 @@ export function createRevocationFeed(options: RevocationFeedOptions): PostgresRe
     async queryOnListener(text, values) {
       const c = client
       if (c === null || !live) throw new Error('the revocation listener is not connected')
-      await c.query(text, values)
+      await onListener(c, text, values)
     },
     payloads(notice, nonce) {
       const chunks = notice.ids.length === 0 ? [] : revocationPayloads(self, notice.ids, MAX_NOTIFY_PAYLOAD_BYTES - 200, notice.changed)
