@@ -91,7 +91,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const revocations = createRevocationFeed({ pool, connection, onError, ...(options.revocationChannel ? { channel: options.revocationChannel } : {}) })
   const stored = withStoreErrors({
     ...createUserOps(db),
-    ...createSessionOps(db),
+    ...createSessionOps(db, pool),
     ...createAuditOps(db),
     ...createRateLimitOps(db),
     ...createSigningKeyOps(db),

@@ -121,14 +121,17 @@ export function withSessionCache<T extends Ops>(ops: T, deps: SessionCacheDeps):
       forgetSession(id)
       const revoked = await ops.revokeSession(id, reason, now)
       forgetSession(id)
-      if (revoked !== null) await ended([id])
+      // Announced even when it had ended already: a caller retrying after a failed announcement
+      // (a 503) must not get its answer before the gateways dropped the session.
+      await ended([id])
       return revoked
     },
     async revokeUserSessions(userId, reason, now, options) {
       forgetUser(userId)
       const ids = await ops.revokeUserSessions(userId, reason, now, options)
       forgetUser(userId)
-      await ended(ids)
+      // The user too, even with nothing left to revoke: a retry after a failed announcement.
+      await announcer.announce({ ids, users: [userId], changed: false })
       return ids
     },
     async expireSessions(now: Millis) {
