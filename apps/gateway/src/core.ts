@@ -19,7 +19,10 @@ export interface CoreDeps {
   hasher: PasswordHasher
   /** Sees every audited event (the gateway's metrics). */
   onAudit?: (type: string, details: Record<string, unknown> | undefined) => void
-  /** Failures of work nobody awaits (announcing a revocation to other gateways). */
+  /**
+   * Failures of work nobody awaits. Nothing uses it now: a Postgres store announces revocations
+   * itself, inside the awaited write.
+   */
   onBackgroundError?: (error: unknown) => void
 }
 
@@ -37,7 +40,7 @@ export interface Core {
   anomalies: AnomalyDetector
 }
 
-export function createCore({ config, store, clock, hasher, onAudit, onBackgroundError }: CoreDeps): Core {
+export function createCore({ config, store, clock, hasher, onAudit }: CoreDeps): Core {
   const audit = createAuditLog(store, clock, onAudit)
   const cipher = createMasterKeyCipher(config.masterKey)
   const keys = createKeyManager({ store, clock, cipher, alg: config.signingAlg, accessTtlS: config.accessTtlS, audit })
@@ -64,11 +67,9 @@ export function createCore({ config, store, clock, hasher, onAudit, onBackground
     cookie,
     audit,
     anomalies,
-    onRevoked: (ids) => {
-      tokens.forgetSessions(ids)
-      // Other gateways on this store (and a gateway next to this CLI) drop their caches too.
-      store.revocations?.publishRevoked(ids).catch((error: unknown) => onBackgroundError?.(error))
-    },
+    // Other gateways on this store (and a gateway next to this CLI) heard of it from the store
+    // itself, which returned only once every live one confirmed (packages/store-postgres).
+    onRevoked: (ids) => tokens.forgetSessions(ids),
     onForgotten: (ids) => tokens.forgetSessions(ids),
     policy: {
       idleTtlS: config.idleTtlS,

@@ -11,7 +11,12 @@ import { personalDataCodec } from './privacy/personal-data.js'
  */
 export async function openStore(
   config: Pick<GatewayConfig, 'database' | 'masterKey'>,
-  options: { migrate?: boolean; onError?: (error: Error) => void } = {},
+  options: {
+    migrate?: boolean
+    onError?: (error: Error) => void
+    /** Postgres: `false` for a process that caches no sessions and holds no lease (the CLI). */
+    sessionCache?: false
+  } = {},
 ): Promise<Store> {
   const target = config.database
   const personalData = personalDataCodec(config.masterKey)
@@ -24,6 +29,7 @@ export async function openStore(
         url: target.url,
         migrate: options.migrate ?? true,
         personalData,
+        ...(options.sessionCache === false ? { sessionCache: false as const } : {}),
         ...(options.onError === undefined ? {} : { onError: options.onError }),
       })
   }

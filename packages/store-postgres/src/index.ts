@@ -15,3 +15,4 @@ export {
   type PostgresRevocationFeed,
   type RevocationFeedOptions,
 } from './revocation-feed.js'
+export { DEFAULT_LEASE_MS, type SessionCacheOptions } from './postgres-store.js'

@@ -2,8 +2,11 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import { Pool } from 'pg'
 import { withPersonalData, type PersonalDataCodec, type Store } from '@gatehouse/store'
 import { createAuditOps } from './audit.js'
+import { createGatewayLease, type GatewayLease } from './gateway-lease.js'
+import { createAnnouncer } from './revocation-acks.js'
+import { withSessionCache } from './session-cache.js'
 import { migratePostgres } from './migrate.js'
-import { withStoreErrors } from './pg-errors.js'
+import { toStoreError, withStoreErrors } from './pg-errors.js'
 import { createRateLimitOps } from './rate-limits.js'
 import { createOidcOps } from './oidc.js'
 import { createRefreshTokenOps } from './refresh-tokens.js'
@@ -36,15 +39,42 @@ export interface PostgresStoreOptions {
    * are sealed too. Without it they are stored as given.
    */
   personalData?: PersonalDataCodec
+  /**
+   * Serve `findSessionWithUser` from memory under a lease (session-cache.ts): on by default, as a
+   * gateway wants. `false` for a process that only writes now and then (the CLI): it caches
+   * nothing and holds no lease, but its writes still wait for the gateways' acknowledgements.
+   */
+  sessionCache?: false | SessionCacheOptions
+}
+
+export interface SessionCacheOptions {
+  /** How long a lease renewal is good for (ms, default 3000, at least 1000); a dead gateway delays a revocation by at most this. */
+  leaseMs?: number
+  /** Entries kept (default 100 000); past it the cache starts again from empty. */
+  max?: number
+}
+
+export const DEFAULT_LEASE_MS = 3000
+
+function resolveCache(option: PostgresStoreOptions['sessionCache']): { leaseMs: number; max: number } | null {
+  if (option === false) return null
+  const leaseMs = option?.leaseMs ?? DEFAULT_LEASE_MS
+  const max = option?.max ?? 100_000
+  if (!Number.isInteger(leaseMs) || leaseMs < 1000 || leaseMs > 600_000) throw new TypeError('sessionCache.leaseMs must be an integer from 1000 to 600000')
+  if (!Number.isInteger(max) || max < 1) throw new TypeError('sessionCache.max must be a positive integer')
+  return { leaseMs, max }
 }
 
 export type PostgresStore = Store & {
   readonly dialect: 'postgres'
   /** Sessions ended by other gateways on this database, as they happen (LISTEN/NOTIFY). */
   readonly revocations: PostgresRevocationFeed
+  /** Whether lookups are served from memory right now (null: caching is off); for health checks and tests. */
+  readonly sessionCache: { trusted(): boolean } | null
 }
 
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const cache = resolveCache(options.sessionCache)
   const onError = options.onError ?? (() => {})
   // application_name names our connections in pg_stat_activity (an application_name in the URL wins).
   const connection = { connectionString: options.url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000, application_name: 'gatehouse' }
@@ -61,7 +91,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const revocations = createRevocationFeed({ pool, connection, onError, ...(options.revocationChannel ? { channel: options.revocationChannel } : {}) })
   const stored = withStoreErrors({
     ...createUserOps(db),
-    ...createSessionOps(db),
+    ...createSessionOps(db, pool),
     ...createAuditOps(db),
     ...createRateLimitOps(db),
     ...createSigningKeyOps(db),
@@ -72,17 +102,37 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       await pool.query('select 1')
     },
   })
-  const ops = options.personalData === undefined ? stored : withPersonalData(stored, options.personalData)
+  const opened = options.personalData === undefined ? stored : withPersonalData(stored, options.personalData)
+  const feed = { ...revocations.internals, ready: revocations.ready }
+  const announcer = createAnnouncer({ pool, feed })
+  let lease: GatewayLease | null = null
+  if (cache !== null) {
+    lease = createGatewayLease({ feed, pool, leaseMs: cache.leaseMs, onError })
+  }
+  // Sealing sits under the cache, so a cached session is held opened: a hit costs nothing more.
+  const ops = withSessionCache(opened, {
+    feed,
+    lease,
+    max: cache?.max ?? 0,
+    announcer: {
+      // A failed announcement leaves the write committed but unconfirmed: the caller hears 503.
+      announce: (notice) => announcer.announce(notice).catch((error: unknown) => Promise.reject(toStoreError(error, 'announce'))),
+    },
+  })
+  // The cache starts the listener at once: it trusts nothing before the listener is live.
+  if (lease !== null) revocations.ready().catch(() => {})
   let closing: Promise<void> | undefined
   return {
     dialect: 'postgres',
     ...ops,
+    sessionCache: lease === null ? null : { trusted: lease.trusted },
     revocations: {
       ...revocations,
       publishRevoked: withStoreErrors({ publishRevoked: revocations.publishRevoked }).publishRevoked,
     },
     close() {
       closing ??= (async () => {
+        await lease?.close()
         await revocations.close()
         await pool.end()
       })()

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 // Mirrors packages/store-sqlite/src/schema.ts. Times are epoch milliseconds in bigint columns,
 // read back as JS numbers (mode 'number': exact up to 2^53, far beyond any date we store), so
@@ -212,3 +212,17 @@ export const revocationFeed = pgTable(
   },
   (t) => [index('revocation_feed_ended_idx').on(t.endedAt)],
 )
+
+/**
+ * Who may serve sessions from memory (see session-cache.ts): one row per store process that
+ * caches, renewed every third of its lease by that process, with the expiry set by the DATABASE
+ * clock so that every process reads the same time. A write that ends or changes a session waits
+ * until every gateway holding an unexpired lease confirmed it dropped what it cached (or until
+ * that lease ran out). The SQLite store has no such table: all its writers share one file, whose
+ * `PRAGMA data_version` tells every reader of a change before its next lookup.
+ */
+export const gatewayLeases = pgTable('gateway_leases', {
+  gatewayId: text('gateway_id').primaryKey(),
+  acquiredAt: timestamp('acquired_at', { withTimezone: true }).notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+})

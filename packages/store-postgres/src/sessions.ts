@@ -1,5 +1,6 @@
 import { and, count, desc, eq, gt, inArray, isNull, lt, lte, ne, or } from 'drizzle-orm'
 import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type User } from '@gatehouse/store'
+import type { Pool } from 'pg'
 import type { PgDb } from './db.js'
 import { sessions, users } from './schema.js'
 
@@ -17,6 +18,80 @@ const toRow = ({ previousCredentials, ...session }: Session) => ({
   previousCredentialHash: previousCredentials[0]?.hash ?? null,
 })
 
+/**
+ * The per-request lookup as one named prepared statement: parsed and planned once per
+ * connection, and no query builder per call (drizzle's costs a few hundred µs). Times come back
+ * as float8 (exact below 2^53), so node-postgres parses them as numbers, as drizzle's bigint
+ * columns in 'number' mode do; jsonb roles arrive parsed.
+ */
+const FIND_SESSION_WITH_USER = {
+  name: 'gatehouse_find_session_with_user',
+  text: `select s.id, s.user_id, s.credential_hash, s.previous_credentials, s.credential_rotated_at::float8 as credential_rotated_at,
+      s.device_name, s.user_agent, s.client_ip, s.ua_family_hash, s.network_hash, s.created_at::float8 as created_at,
+      s.last_seen_at::float8 as last_seen_at, s.idle_expires_at::float8 as idle_expires_at,
+      s.absolute_expires_at::float8 as absolute_expires_at, s.revoked_at::float8 as revoked_at, s.revoked_reason,
+      u.username, u.password_hash, u.roles, u.suspended_at::float8 as suspended_at,
+      u.password_changed_at::float8 as password_changed_at, u.created_at::float8 as user_created_at, u.updated_at::float8 as user_updated_at
+    from sessions s join users u on u.id = s.user_id where s.id = $1`,
+}
+
+interface JoinedRow {
+  id: string
+  user_id: string
+  credential_hash: string
+  previous_credentials: string
+  credential_rotated_at: number
+  device_name: string
+  user_agent: string
+  client_ip: string
+  ua_family_hash: string | null
+  network_hash: string | null
+  created_at: number
+  last_seen_at: number
+  idle_expires_at: number
+  absolute_expires_at: number
+  revoked_at: number | null
+  revoked_reason: string | null
+  username: string
+  password_hash: string
+  roles: string[]
+  suspended_at: number | null
+  password_changed_at: number
+  user_created_at: number
+  user_updated_at: number
+}
+
+const fromJoined = (r: JoinedRow): { session: Session; user: User } => ({
+  session: {
+    id: r.id,
+    userId: r.user_id,
+    credentialHash: r.credential_hash,
+    previousCredentials: decodePreviousCredentials(r.previous_credentials),
+    credentialRotatedAt: r.credential_rotated_at,
+    deviceName: r.device_name,
+    userAgent: r.user_agent,
+    clientIp: r.client_ip,
+    uaFamilyHash: r.ua_family_hash,
+    networkHash: r.network_hash,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    idleExpiresAt: r.idle_expires_at,
+    absoluteExpiresAt: r.absolute_expires_at,
+    revokedAt: r.revoked_at,
+    revokedReason: r.revoked_reason as RevocationReason | null,
+  },
+  user: {
+    id: r.user_id,
+    username: r.username,
+    passwordHash: r.password_hash,
+    roles: r.roles,
+    suspendedAt: r.suspended_at,
+    passwordChangedAt: r.password_changed_at,
+    createdAt: r.user_created_at,
+    updatedAt: r.user_updated_at,
+  },
+})
+
 export const liveSession = (now: Millis) =>
   and(isNull(sessions.revokedAt), gt(sessions.idleExpiresAt, now), gt(sessions.absoluteExpiresAt, now))
 
@@ -24,14 +99,14 @@ export const liveSession = (now: Millis) =>
 // second UPDATE of the same row waits for the first to commit and then re-checks its WHERE
 // against the new row version; so of racing rotations (or revocations) on any number of
 // gateways exactly one matches, and the others update nothing.
-export function createSessionOps(db: PgDb) {
+export function createSessionOps(db: PgDb, pool: Pool) {
   return {
     async createSession(session: Session): Promise<void> {
       await db.insert(sessions).values(toRow(session))
     },
     async findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null> {
-      const [row] = await db.select({ session: sessions, user: users }).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(eq(sessions.id, id))
-      return row ? { session: toSession(row.session), user: row.user } : null
+      const { rows } = await pool.query<JoinedRow>({ ...FIND_SESSION_WITH_USER, values: [id] })
+      return rows[0] === undefined ? null : fromJoined(rows[0])
     },
     async findSession(id: string): Promise<Session | null> {
       const [row] = await db.select().from(sessions).where(eq(sessions.id, id))

@@ -43,7 +43,8 @@ describe.skipIf(pg.cluster === undefined)(`revocation feed over LISTEN/NOTIFY${p
   let b: PostgresStore
   beforeEach(async () => {
     url = await database.reset()
-    ;[a, b] = await Promise.all([createPostgresStore({ url }), createPostgresStore({ url })])
+    // A only publishes here: without a session cache it opens no listener until asked to.
+    ;[a, b] = await Promise.all([createPostgresStore({ url, sessionCache: false }), createPostgresStore({ url })])
   })
   afterEach(async () => {
     await Promise.all([a.close(), b.close()])

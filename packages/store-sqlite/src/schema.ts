@@ -203,3 +203,7 @@ export const revocationFeed = sqliteTable(
   },
   (t) => [index('revocation_feed_ended_idx').on(t.endedAt)],
 )
+
+// No `gateway_leases` here (the Postgres store has one, see its schema.ts): every process on a
+// SQLite file shares that file, and its session lookup cache checks `PRAGMA data_version` on
+// every lookup, which changes whenever another connection wrote. Nothing can go stale unseen.

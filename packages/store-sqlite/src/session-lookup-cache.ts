@@ -36,6 +36,7 @@ export function withSessionLookupCache<T extends Ops>(ops: T, client: Database.D
 
   return {
     ...ops,
+    // `fresh` needs nothing more here: `data_version` makes every lookup current.
     async findSessionWithUser(id: string) {
       const now = dataVersion.get()
       if (now !== version) {

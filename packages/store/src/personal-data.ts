@@ -90,8 +90,8 @@ export function withPersonalData<T extends Wrapped>(ops: T, codec: PersonalDataC
       return s === null ? null : openSession(s)
     },
     // Not an async function: one promise less on the lookup every request makes.
-    findSessionWithUser(id: string) {
-      return ops.findSessionWithUser(id).then(openFound)
+    findSessionWithUser(id: string, options?: { fresh?: boolean }) {
+      return ops.findSessionWithUser(id, options).then(openFound)
     },
     async revokeSession(...args: Parameters<Store['revokeSession']>) {
       const s = await ops.revokeSession(...args)

@@ -37,8 +37,14 @@ export interface UserStore {
 export interface SessionStore {
   createSession(session: Session): Promise<void>
   findSession(id: string): Promise<Session | null>
-  /** The session and its user in one round trip: the lookup on every authenticated request. */
-  findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null>
+  /**
+   * The session and its user in one round trip: the lookup on every authenticated request. A
+   * store may answer from a cache that is never more permissive than the database (an ended or
+   * changed session is dropped before the write that did it returns), but may lag in the strict
+   * direction (another gateway's rotation or touch); `fresh` reads the database itself, for a
+   * caller about to refuse or write on what it read. The objects returned must not be changed.
+   */
+  findSessionWithUser(id: string, options?: { fresh?: boolean }): Promise<{ session: Session; user: User } | null>
   /** Records activity: last seen and the slid idle expiry. No-op on a revoked session. */
   touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis): Promise<void>
   /**

@@ -55,7 +55,8 @@ export async function runCli(argv: string[], io: CliIo, clock: Clock = systemClo
   let store
   try {
     const config = loadConfig(io.env, io.cwd)
-    store = await openStore(config)
+    // The CLI writes and leaves: it holds no cache lease (its writes still wait for the gateways').
+    store = await openStore(config, { sessionCache: false })
     const core = createCore({ config, store, clock, hasher: createPasswordHasher() })
     await command(args, { io, config, store, core, clock, actor: { actor: `cli:${userInfo().username}`, clientIp: 'cli', userAgent: 'gatehouse-cli' } })
     return EXIT_OK

@@ -60,6 +60,15 @@ function predecessorsAfterRotation(retired: string, previous: readonly PreviousC
   return kept
 }
 
+/** Whether what was read would refuse the request or end the session (expired, reuse). */
+function refusable(found: { session: Session; user: User } | null, presented: string, now: number, graceMs: number): boolean {
+  if (found === null) return true
+  const { session, user } = found
+  if (session.revokedAt !== null || user.suspendedAt !== null) return true
+  if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) return true
+  return !sameHash(session.credentialHash, presented) && !inGrace(session.previousCredentials, presented, now, graceMs)
+}
+
 export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected' | 'anomaly'
 
 export type AuthResult =
@@ -205,11 +214,17 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const opened = await open(cookieValue)
       if (opened === null) return { ok: false, failure: 'bad_cookie', clearCookie: true }
       const { payload } = opened
-      const found = await store.findSessionWithUser(payload.sid)
+      // Hashed once per cached cookie value, not on every request.
+      const presented = (opened.credentialHash ??= hashCredential(payload.cred))
+      const now = clock.now()
+      let found = await store.findSessionWithUser(payload.sid)
+      // The store may answer from a cache that lags behind another gateway's rotation or touch
+      // (never behind a revocation): whatever would refuse or end the session is decided on a
+      // fresh read. The happy path stays one lookup.
+      if (refusable(found, presented, now, policy.rotateGraceS * 1000)) found = await store.findSessionWithUser(payload.sid, { fresh: true })
       if (found === null) return { ok: false, failure: 'unknown_session', clearCookie: true }
       const { session, user } = found
       if (session.revokedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true, reason: reasonWord(session.revokedReason) }
-      const now = clock.now()
       if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) {
         if (await store.revokeSession(session.id, 'expired', now)) {
           notify([session.id])
@@ -221,8 +236,6 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       // Suspension revokes every session; this is the second lock on the same door.
       if (user.suspendedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true, reason: 'suspended' }
 
-      // Hashed once per cached cookie value, not on every request.
-      const presented = (opened.credentialHash ??= hashCredential(payload.cred))
       const isCurrent = sameHash(session.credentialHash, presented)
       // A rotated-out credential counts from its own rotation, however many followed it (a slow
       // request may carry a cookie several rotations old when the period is short).

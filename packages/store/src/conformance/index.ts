@@ -84,6 +84,22 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.findSessionWithUser('missing')).toBeNull()
       })
 
+      it('a fresh lookup reads the row as stored now, after touches and rotations as after revocations', async () => {
+        const u = await store.createUser(newUser())
+        const s = newSession(u.id)
+        await store.createSession(s)
+        expect(await store.findSessionWithUser(s.id, { fresh: true })).toEqual({ session: s, user: u })
+        await store.findSessionWithUser(s.id)
+        await store.touchSession(s.id, T0 + 5, T0 + 50_000)
+        const rotation = { expectedHash: s.credentialHash, newHash: 'fresh-hash', now: T0 + 6, previousCredentials: [{ hash: s.credentialHash, rotatedAt: T0 + 6 }] }
+        expect(await store.rotateSessionCredential(s.id, rotation)).toBe(true)
+        expect((await store.findSessionWithUser(s.id, { fresh: true }))?.session).toMatchObject({ credentialHash: 'fresh-hash', lastSeenAt: T0 + 5, idleExpiresAt: T0 + 50_000 })
+        expect((await store.findSessionWithUser(s.id))?.session).toMatchObject({ credentialHash: 'fresh-hash', lastSeenAt: T0 + 5 })
+        await store.revokeSession(s.id, 'logout', T0 + 7)
+        expect((await store.findSessionWithUser(s.id, { fresh: true }))?.session.revokedReason).toBe('logout')
+        expect(await store.findSessionWithUser('missing', { fresh: true })).toBeNull()
+      })
+
       it('touch slides idle expiry, but not on a revoked session', async () => {
         const u = await store.createUser(newUser())
         const s = newSession(u.id)
