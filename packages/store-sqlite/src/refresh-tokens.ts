@@ -1,12 +1,40 @@
 import { and, desc, eq, gt, isNull, lt } from 'drizzle-orm'
-import type { Millis, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
+import type { Millis, RefreshTokenPruning, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { refreshTokens, sessions } from './schema.js'
 
 const liveSession = (id: string, now: Millis) =>
   and(eq(sessions.id, id), isNull(sessions.revokedAt), gt(sessions.idleExpiresAt, now), gt(sessions.absoluteExpiresAt, now))
 
+// The steady renewal, on the driver's prepared statements (no query building per call): the
+// compare-and-set consumes the presented token only if it is unconsumed and its session live;
+// then the successor is inserted and old consumed rows are deleted, all in one immediate
+// transaction. When the compare-and-set matches nothing, the classifying path below says why.
+const CONSUME_SQL = `update refresh_tokens set consumed_at = ?, replaced_by = ?
+  where token_hash = ? and session_id = ? and consumed_at is null
+    and exists (select 1 from sessions where id = ? and revoked_at is null and idle_expires_at > ? and absolute_expires_at > ?)
+  returning generation`
+const INSERT_SQL = `insert into refresh_tokens (token_hash, session_id, generation, created_at, consumed_at, replaced_by)
+  values (?, ?, ?, ?, null, null)`
+const PRUNE_SQL = `delete from refresh_tokens
+  where session_id = ? and consumed_at is not null and generation < ? and (consumed_at < ? or generation < ?)`
+
 export function createRefreshTokenOps(db: SqliteDb) {
+  const client = db.$client
+  const consume = client.prepare<[number, string, string, string, string, number, number], { generation: number }>(CONSUME_SQL)
+  const insert = client.prepare(INSERT_SQL)
+  const prune = client.prepare(PRUNE_SQL)
+  const fastRenew = client.transaction((r: RefreshTokenRenewal): RefreshTokenRecord | null => {
+    const consumed = consume.get(r.now, r.successorHash, r.presentedHash, r.sessionId, r.sessionId, r.now, r.now)
+    if (consumed === undefined) return null
+    const generation = consumed.generation + 1
+    insert.run(r.successorHash, r.sessionId, generation, r.now)
+    if (r.prune) pruneRows(r.sessionId, generation, r.prune)
+    return { tokenHash: r.successorHash, sessionId: r.sessionId, generation, createdAt: r.now, consumedAt: null, replacedBy: null }
+  })
+  const pruneRows = (sessionId: string, generation: number, p: RefreshTokenPruning) =>
+    prune.run(sessionId, generation - p.keepLast, p.consumedBefore, generation - p.keepAtMost)
+
   return {
     async startRefreshChain(start: { sessionId: string; tokenHash: string; now: Millis }): Promise<boolean> {
       return db.transaction(
@@ -34,6 +62,8 @@ export function createRefreshTokenOps(db: SqliteDb) {
       )
     },
     async renewRefreshToken(r: RefreshTokenRenewal): Promise<RefreshTokenRenewalResult> {
+      const successor = fastRenew.immediate(r)
+      if (successor !== null) return { outcome: 'renewed', successor }
       return db.transaction(
         (tx): RefreshTokenRenewalResult => {
           const byHash = and(eq(refreshTokens.tokenHash, r.presentedHash), eq(refreshTokens.sessionId, r.sessionId))
@@ -58,6 +88,7 @@ export function createRefreshTokenOps(db: SqliteDb) {
             replacedBy: null,
           }
           tx.insert(refreshTokens).values(successor).run()
+          if (r.prune) pruneRows(r.sessionId, successor.generation, r.prune)
           return { outcome: 'renewed', successor }
         },
         { behavior: 'immediate' },
