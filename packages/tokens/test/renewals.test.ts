@@ -6,9 +6,8 @@ import { newSession, newUser, T0 } from '@gatehouse/store/conformance'
 import { createPostgresStore } from '@gatehouse/store-postgres'
 import { createSqliteStore, openSqlite } from '@gatehouse/store-sqlite'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-// The store package's throwaway-cluster helpers: a real Postgres for the two-gateway races.
-import { emptyDatabase } from '../../store-postgres/test/databases.js'
-import { postgresForTests } from '../../store-postgres/test/pg-cluster.js'
+// The store package's throwaway cluster: a real Postgres for the two-gateway races.
+import { postgresForTests } from '@gatehouse/store-postgres/testing'
 import {
   createKeyManager,
   createMasterKeyCipher,
@@ -129,7 +128,7 @@ async function parallelMintsOnTwoIssuers(store: Store, other: Store) {
 }
 
 describe('spread renewals (jitter)', () => {
-  it('each token renews at its own point, between 45% and 20% of its life left, drawn per mint', async () => {
+  it('each token renews at its own point, between 40% and 20% of its life left, drawn per mint', async () => {
     const { store } = await sqliteFile()
     const clock = new Clock()
     const draws = [0, 0.5, 0.999_999]
@@ -144,8 +143,8 @@ describe('spread renewals (jitter)', () => {
       }
       clock.advance(500)
     }
-    // random 0: at 80% of its life (20% left, the floor); 0.5: 67.5%; ~1: 55% (45% left).
-    expect(renewedAt).toEqual([0.8 * TTL_MS, 0.675 * TTL_MS, 0.55 * TTL_MS])
+    // random 0: at 80% of its life (20% left, the floor); 0.5: 70%; ~1: 60% (40% left).
+    expect(renewedAt).toEqual([0.8 * TTL_MS, 0.7 * TTL_MS, 0.6 * TTL_MS])
   })
 
   it('a cohort minted together renews over a window, and never with less than 20% left', async () => {
@@ -167,11 +166,11 @@ describe('spread renewals (jitter)', () => {
     }
     expect(pending.size).toBe(0)
     const seconds = [...perSecond.keys()]
-    expect(Math.min(...seconds)).toBeGreaterThanOrEqual(0.55 * TTL_MS)
+    expect(Math.min(...seconds)).toBeGreaterThanOrEqual(0.6 * TTL_MS)
     expect(Math.max(...seconds)).toBeLessThanOrEqual(0.8 * TTL_MS)
-    // Without the spread all 200 renew in one second; with it, over 75 s (mean 2.7 a second).
+    // Without the spread all 200 renew in one second; with it, over 60 s (mean 3.3 a second).
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(20)
-    expect(perSecond.size).toBeGreaterThan(40)
+    expect(perSecond.size).toBeGreaterThan(35)
   })
 })
 
@@ -286,21 +285,19 @@ describe('bounded refresh-token rows', () => {
 
 const pg = await postgresForTests('tokens renewals')
 describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skipReason ? ` (skipped: ${pg.skipReason})` : ''}`, () => {
-  const database = emptyDatabase(pg.cluster!, 'renewals')
   afterAll(async () => {
-    await database.close()
     await pg.cluster?.stop()
   })
 
   it('parallel mints of one session on two issuers never report reuse', async () => {
-    const url = await database.reset()
+    const url = await pg.cluster!.createDatabase('renewals_parallel')
     const [a, b] = [await createPostgresStore({ url }), await createPostgresStore({ url })]
     opened.push(a, b)
     await parallelMintsOnTwoIssuers(a, b)
   })
 
   it('a stale remembered generation is re-read, and a replayed token whose row was pruned revokes', async () => {
-    const url = await database.reset()
+    const url = await pg.cluster!.createDatabase('renewals_stale')
     const [store, other] = [await createPostgresStore({ url }), await createPostgresStore({ url })]
     opened.push(store, other)
     const clock = new Clock()
