@@ -1,3 +1,4 @@
+import { renewalLines } from './phases/renewals.js'
 import type { BenchResults } from './results.js'
 
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`
@@ -83,6 +84,7 @@ export function formatReport(r: BenchResults): string {
     `goal: gateway/bare >= ${h.goal.minRatio} (${h.gatewayToBare.toFixed(3)}) and p99 <= bare + ${h.goal.maxP99OverBareMs} ms (${h.p99OverBareMs >= 0 ? '+' : ''}${h.p99OverBareMs.toFixed(2)} ms): ${h.goal.met ? 'MET' : 'NOT MET'}`,
     `CPU per request, gateway / bare proxy: ${h.cpuGatewayToBare.toFixed(3)} (the throughput ratio's inverse when both are CPU-bound; unaffected by other load)`,
     ...pgLines,
+    ...renewalLines(r.renewals),
     '',
     `login (POST /auth/login over HTTP, ${num(r.login.logins)} logins, ${r.login.connections} at a time, argon2id-bound): ${r.login.loginsPerSecond.toFixed(1)} logins/s, p50 ${r.login.p50Ms.toFixed(1)} ms, p99 ${r.login.p99Ms.toFixed(1)} ms`,
     `session validation (GET /auth/session): ${num(r.sessionValidation.small.rps)} req/s with ${num(r.sessionValidation.small.sessionsInStore)} sessions, ${num(r.sessionValidation.large.rps)} req/s with ${num(r.sessionValidation.large.sessionsInStore)}: ratio ${r.sessionValidation.largeToSmall.toFixed(3)} (p99 ${r.sessionValidation.small.p99Ms.toFixed(2)} -> ${r.sessionValidation.large.p99Ms.toFixed(2)} ms)`,

@@ -4,6 +4,7 @@ import type { ProfileDelta, ProfileEntry } from './profile-summary.js'
 import type { Settings } from './settings.js'
 import type { MassRevocationResults, VerifyCostResults } from './phases/mass-revocation.js'
 import type { FeedAndPasetoResults } from './phases/token-formats.js'
+import type { RenewalResults } from './phases/renewals.js'
 
 export type HotPathRound = LoadResult & {
   cpuUsPerRequest: number
@@ -173,5 +174,7 @@ export interface BenchResults {
   massRevocation: MassRevocationResults
   /** A service's cost per verify(): JWT, JWT following the feed, PASETO. */
   verifyCost: VerifyCostResults
+  /** A session's first request on a fresh process, and a wave of token renewals (goal 3 of issue 12). */
+  renewals: RenewalResults
   profile?: ProfileResults
 }

@@ -16,6 +16,7 @@ import { measureStreams } from './phases/stream.js'
 import { profileHotPath } from './phases/profile.js'
 import { measureMassRevocation, measureVerifyCost } from './phases/mass-revocation.js'
 import { measureFeedAndPaseto } from './phases/token-formats.js'
+import { measureRenewals, renewalTargets } from './phases/renewals.js'
 import { startPostgres, type BenchPostgres } from './postgres.js'
 import type { BenchResults, PostgresInfo, ProfileResults } from './results.js'
 import { benchPasswordHash, configOf, copyUsersAndSessions, copyDatabase, dbPath, gatewayEnv, insertFillerSessions, insertSessionsWithCookies, seedUsers } from './seed.js'
@@ -47,6 +48,7 @@ export const METHOD = [
   'Token formats: the SQLite gateway alternated, round by round, with 4 revocation-feed event streams open to it (what following services hold; its one store poll per 250 ms runs only then) and without; and two fresh gateways on copies of its store, one with GATEHOUSE_TOKEN_FORMAT=paseto, one with the JWT default, started and warmed up alike (every cookie once, then the warm-up), PASETO compared with that one.',
   'Mass revocation: one UPDATE revokes that many live sessions of the large store (the feed trigger writes an entry per session); then the feed is read as JSON pages from cursor 0 (sizes as sent, and gzip-compressed as the gateway sends them to clients that accept gzip), and a fresh @gatehouse/verify follower is timed from createVerifier until it holds every entry.',
   'Verify cost: in the bench process, verify() of an Ed25519 JWT by a verifier with no feed, by one following the mass-revocation feed (its entries in memory), and of a PASETO v4.public token with the same key; awaited one after another for 1 s each.',
+  "Renewals: a fresh gateway child (its clock the system's plus an offset the bench moves over IPC) on a copy of the SQLite store, and one on the Postgres row's database. First request: a tenth of the cookies (at most 100) warm the new process's code unmeasured, then every other cookie once: CPU per request, gross and over the steady CPU per request measured right after (Postgres cluster CPU included on Postgres). Wave: the clock moves to 3 s before the tokens' earliest renewal point (60% of their life), every cookie once (the idle-deadline writes that jump made due), then to that point, and the hot-path load runs through the wave; renewals = refresh-token rows created in it (by created_at, per second); p99 of the wave over the steady run's. Renewal cost: the clock moves one token lifetime on, every cookie once (every token due, every idle deadline due) against the pass before the wave (idle deadlines due, no token): the CPU difference over the renewals counted in the store. Then the most refresh-token rows any session has.",
   'Streams: the gateway child samples its RSS every 100 ms while the bytes (generated on the fly at both ends) pass through /api/bench/.',
 ]
 
@@ -143,6 +145,10 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
       )),
       postgres: postgresInfo,
     }))
+    log(`renewals: a fresh gateway per store, every session's first request, then a ${s.renewalWaveS} s wave of its tokens' renewals (its clock moved forward)`)
+    const renewals = await phase('renewals', () =>
+      measureRenewals(renewalTargets({ config, upstreamUrl: upstream.url, tempDir, child, postgres: pg.skipReason === undefined ? pg.postgres : pg }), cookies, s, log),
+    )
     if (pg.skipReason === undefined) {
       // Nothing else uses them: their memory and CPU go back to the other phases.
       await pg.gateway.stop()
@@ -236,6 +242,7 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
       tokenFormats,
       massRevocation,
       verifyCost,
+      renewals,
       ...(profile === undefined ? {} : { profile }),
     }
   } finally {
