@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm'
+import { and, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Pool } from 'pg'
 import type { Millis, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { PgDb } from './db.js'
@@ -37,6 +37,11 @@ with live as (
 )
 select (select generation from inserted) as generation, (select count(*) from pruned)::int as pruned`
 
+const CURRENT_SQL = `
+select token_hash as "tokenHash", session_id as "sessionId", generation, created_at::float8 as "createdAt",
+  consumed_at::float8 as "consumedAt", replaced_by as "replacedBy"
+from refresh_tokens where session_id = $1 and consumed_at is null order by generation desc limit 1`
+
 export function createRefreshTokenOps(db: PgDb & { $client: Pool }) {
   const pool = db.$client
   return {
@@ -53,13 +58,9 @@ export function createRefreshTokenOps(db: PgDb & { $client: Pool }) {
       return result.rowCount === 1
     },
     async findCurrentRefreshToken(sessionId: string): Promise<RefreshTokenRecord | null> {
-      const [row] = await db
-        .select()
-        .from(refreshTokens)
-        .where(and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.consumedAt)))
-        .orderBy(desc(refreshTokens.generation))
-        .limit(1)
-      return row ?? null
+      // A named statement on the pool (prepared once per connection), no query building per call.
+      const { rows } = await pool.query<RefreshTokenRecord>({ name: 'gatehouse_current_refresh_token', text: CURRENT_SQL, values: [sessionId] })
+      return rows[0] ?? null
     },
     async renewRefreshToken(r: RefreshTokenRenewal): Promise<RefreshTokenRenewalResult> {
       const p = r.prune

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt } from 'drizzle-orm'
+import { and, eq, gt, isNull, lt } from 'drizzle-orm'
 import type { Millis, RefreshTokenPruning, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { refreshTokens, sessions } from './schema.js'
@@ -16,14 +16,35 @@ const CONSUME_SQL = `update refresh_tokens set consumed_at = ?, replaced_by = ?
   returning generation`
 const INSERT_SQL = `insert into refresh_tokens (token_hash, session_id, generation, created_at, consumed_at, replaced_by)
   values (?, ?, ?, ?, null, null)`
+const CURRENT_SQL = `select token_hash, session_id, generation, created_at, consumed_at, replaced_by from refresh_tokens
+  where session_id = ? and consumed_at is null order by generation desc limit 1`
 const PRUNE_SQL = `delete from refresh_tokens
   where session_id = ? and consumed_at is not null and generation < ? and (consumed_at < ? or generation < ?)`
+
+interface RefreshTokenRow {
+  token_hash: string
+  session_id: string
+  generation: number
+  created_at: number
+  consumed_at: number | null
+  replaced_by: string | null
+}
+
+const recordOf = (r: RefreshTokenRow): RefreshTokenRecord => ({
+  tokenHash: r.token_hash,
+  sessionId: r.session_id,
+  generation: r.generation,
+  createdAt: r.created_at,
+  consumedAt: r.consumed_at,
+  replacedBy: r.replaced_by,
+})
 
 export function createRefreshTokenOps(db: SqliteDb) {
   const client = db.$client
   const consume = client.prepare<[number, string, string, string, string, number, number], { generation: number }>(CONSUME_SQL)
   const insert = client.prepare(INSERT_SQL)
   const prune = client.prepare(PRUNE_SQL)
+  const current = client.prepare<[string], RefreshTokenRow>(CURRENT_SQL)
   const fastRenew = client.transaction((r: RefreshTokenRenewal): RefreshTokenRecord | null => {
     const consumed = consume.get(r.now, r.successorHash, r.presentedHash, r.sessionId, r.sessionId, r.now, r.now)
     if (consumed === undefined) return null
@@ -51,15 +72,8 @@ export function createRefreshTokenOps(db: SqliteDb) {
       )
     },
     async findCurrentRefreshToken(sessionId: string): Promise<RefreshTokenRecord | null> {
-      return (
-        db
-          .select()
-          .from(refreshTokens)
-          .where(and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.consumedAt)))
-          .orderBy(desc(refreshTokens.generation))
-          .limit(1)
-          .get() ?? null
-      )
+      const row = current.get(sessionId)
+      return row === undefined ? null : recordOf(row)
     },
     async renewRefreshToken(r: RefreshTokenRenewal): Promise<RefreshTokenRenewalResult> {
       const successor = fastRenew.immediate(r)
