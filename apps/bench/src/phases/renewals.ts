@@ -1,5 +1,3 @@
-import pg from 'pg'
-import { openSqlite } from '@gatehouse/store-sqlite'
 import type { GatewayConfig } from '../../../gateway/src/config/config.js'
 import type { ServerChild } from '../child-process.js'
 import type { ChildInit } from '../ipc.js'
@@ -8,6 +6,7 @@ import type { BenchPostgres } from '../postgres.js'
 import { configOf, copyDatabase, dbPath, gatewayEnv } from '../seed.js'
 import type { Settings } from '../settings.js'
 import { round } from '../stats.js'
+import { postgresRows, sqliteRows, type RowReader } from './renewal-rows.js'
 import { assertClean } from './check.js'
 import { hotPathRequests } from './hot-path.js'
 
@@ -81,13 +80,6 @@ export interface RenewalResults {
   postgres: RenewalTargetResults | { skipReason: string }
 }
 
-/** What the phase reads from the gateway's store after the wave. */
-export interface RowReader {
-  /** created_at of every refresh-token row created at or after `since` (gateway time, ms). */
-  refreshRowsCreatedSince(since: number): Promise<number[]>
-  maxRefreshRowsPerSession(): Promise<number>
-}
-
 export interface RenewalTarget {
   kind: 'sqlite' | 'postgres'
   /** A fresh gateway child with a movable clock, on a store where these cookies' sessions live. */
@@ -95,40 +87,6 @@ export interface RenewalTarget {
   rows: RowReader
   accessTtlS: number
   databaseCpuUs?: () => number | undefined
-}
-
-export function sqliteRows(path: string): RowReader {
-  const query = <T>(work: (client: ReturnType<typeof openSqlite>['client']) => T): Promise<T> => {
-    const { client } = openSqlite(path)
-    try {
-      return Promise.resolve(work(client))
-    } finally {
-      client.close()
-    }
-  }
-  return {
-    refreshRowsCreatedSince: (since) =>
-      query((c) => (c.prepare('SELECT created_at AS t FROM refresh_tokens WHERE created_at >= ?').all(since) as { t: number }[]).map((r) => r.t)),
-    maxRefreshRowsPerSession: () =>
-      query((c) => (c.prepare('SELECT coalesce(max(n), 0) AS n FROM (SELECT count(*) AS n FROM refresh_tokens GROUP BY session_id)').get() as { n: number }).n),
-  }
-}
-
-export function postgresRows(url: string): RowReader {
-  const query = async <T>(text: string, values: unknown[], pick: (rows: Record<string, unknown>[]) => T): Promise<T> => {
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      return pick((await client.query(text, values)).rows as Record<string, unknown>[])
-    } finally {
-      await client.end()
-    }
-  }
-  return {
-    refreshRowsCreatedSince: (since) => query('SELECT created_at::float8 AS t FROM refresh_tokens WHERE created_at >= $1', [since], (rows) => rows.map((r) => Number(r.t))),
-    maxRefreshRowsPerSession: () =>
-      query('SELECT coalesce(max(n), 0)::int AS n FROM (SELECT count(*) AS n FROM refresh_tokens GROUP BY session_id) c', [], (rows) => Number(rows[0]!.n)),
-  }
 }
 
 /** Time the touch pass has before the renewal window opens. */
