@@ -48,11 +48,15 @@ async function start(init: ChildInit): Promise<{ url: string; stop(): Promise<vo
         return { url: running.url, stop: () => running.close(1000) }
       }
       const { startGateway } = await import('../../gateway/src/server.js')
-      const running = await startGateway(config)
+      const running = await startGateway(config, init.movableClock ? { clock: movableClock } : {})
       return { url: running.url, stop: () => running.close(1000) }
     }
   }
 }
+
+/** The bench's renewals phase moves this gateway's time forward instead of waiting minutes. */
+let clockOffsetMs = 0
+const movableClock = { now: () => Date.now() + clockOffsetMs }
 
 let stopServer: (() => Promise<void>) | undefined
 let watch: { timer: NodeJS.Timeout; result: RssWatch } | undefined
@@ -108,6 +112,11 @@ const handlers: Handlers = {
     profiler = undefined
     await writeFile(path, JSON.stringify(profile))
     return null
+  },
+  clockAdvance({ ms }) {
+    if (!(ms >= 0)) throw new Error('the clock only moves forward')
+    clockOffsetMs += ms
+    return { now: movableClock.now() }
   },
   async stop() {
     await stopServer?.()

@@ -5,7 +5,8 @@ export type Role = 'upstream' | 'bare' | 'gateway'
 export type ChildInit =
   | { role: 'upstream' }
   | { role: 'bare'; upstreamUrl: string }
-  | { role: 'gateway'; env: Record<string, string>; dir: string }
+  /** `movableClock`: the gateway's clock is the system's plus an offset the bench moves forward (clockAdvance). */
+  | { role: 'gateway'; env: Record<string, string>; dir: string; movableClock?: boolean }
 
 export interface MemorySample {
   rss: number
@@ -32,6 +33,8 @@ export interface Commands {
   profileStart: { args: Record<string, never>; result: null }
   profileStop: { args: { path: string }; result: null }
   stop: { args: Record<string, never>; result: null }
+  /** Moves a movable gateway clock forward; answers the gateway's time then (epoch ms). */
+  clockAdvance: { args: { ms: number }; result: { now: number } }
 }
 
 export type Command = keyof Commands

@@ -1,5 +1,6 @@
 import type { BenchResults, GoalCheck } from './results.js'
 import { workersReportLines } from './phases/workers.js'
+import { renewalLines } from './phases/renewals.js'
 
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`
 const num = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -110,6 +111,7 @@ export function formatReport(r: BenchResults): string {
     ...pgLines,
     ...nginxLines,
     ...goalLines(r.goals),
+    ...renewalLines(r.renewals),
     '',
     `login (POST /auth/login over HTTP, ${num(r.login.logins)} logins, ${r.login.connections} at a time, argon2id-bound): ${r.login.loginsPerSecond.toFixed(1)} logins/s, p50 ${r.login.p50Ms.toFixed(1)} ms, p99 ${r.login.p99Ms.toFixed(1)} ms`,
     `session validation (GET /auth/session): ${num(r.sessionValidation.small.rps)} req/s with ${num(r.sessionValidation.small.sessionsInStore)} sessions, ${num(r.sessionValidation.large.rps)} req/s with ${num(r.sessionValidation.large.sessionsInStore)}: ratio ${r.sessionValidation.largeToSmall.toFixed(3)} (p99 ${r.sessionValidation.small.p99Ms.toFixed(2)} -> ${r.sessionValidation.large.p99Ms.toFixed(2)} ms)`,

@@ -17,9 +17,10 @@ import { profileHotPath } from './phases/profile.js'
 import { measureMassRevocation, measureVerifyCost } from './phases/mass-revocation.js'
 import { measureFeedAndPaseto } from './phases/token-formats.js'
 import { startNginxProxy, type NginxProxy } from './nginx-proxy.js'
+import { measureRenewals, renewalGoals, renewalTargets } from './phases/renewals.js'
 import { startPostgres, type BenchPostgres } from './postgres.js'
 import type { BenchResults, GoalCheck, PostgresInfo, ProfileResults } from './results.js'
-import { runWorkersPhase } from './phases/workers.js'
+import { runWorkersPhase, workersGoals } from './phases/workers.js'
 import { benchPasswordHash, configOf, copyUsersAndSessions, copyDatabase, dbPath, gatewayEnv, insertFillerSessions, insertSessionsWithCookies, seedUsers } from './seed.js'
 import type { Settings } from './settings.js'
 import { round } from './stats.js'
@@ -52,6 +53,7 @@ export const METHOD = [
   'Mass revocation: one UPDATE revokes that many live sessions of the large store (the feed trigger writes an entry per session); then the feed is read as JSON pages from cursor 0 (sizes as sent, and gzip-compressed as the gateway sends them to clients that accept gzip), and a fresh @gatehouse/verify follower is timed from createVerifier until it holds every entry.',
   'Verify cost: in the bench process, verify() of an Ed25519 JWT by a verifier with no feed, by one following the mass-revocation feed (its entries in memory), and of a PASETO v4.public token with the same key; awaited one after another for 1 s each.',
   "Workers: fresh gateways at GATEHOUSE_WORKERS=1 and =2 (node:cluster: a primary and two workers on one port), on copies of the SQLite store and on the Postgres database, warmed up like the hot path's, then rounds of the hot path's load, the order turning. Gateway CPU is the whole process tree's (primary and workers, from /proc, 10 ms ticks); the load generator's own CPU (process.cpuUsage() of the bench process around each run) is reported beside it, since on a 2-core machine it competes with the workers.",
+  "Renewals: a fresh gateway child (its clock the system's plus an offset the bench moves over IPC) on a copy of the SQLite store, and one on the Postgres row's database. First request: a tenth of the cookies (at most 100) warm the new process's code unmeasured, then every other cookie once: CPU per request, gross and over the steady CPU per request measured right after (Postgres cluster CPU included on Postgres). Wave: the clock moves to 3 s before the tokens' earliest renewal point (60% of their life), every cookie once (the idle-deadline writes that jump made due), then to that point, and the hot-path load runs through the wave; renewals = refresh-token rows created in it (by created_at, per second); p99 of the wave over the steady run's. Renewal cost: the clock moves one token lifetime on, every cookie once (every token due, every idle deadline due) against the pass before the wave (idle deadlines due, no token): the CPU difference over the renewals counted in the store. Then the most refresh-token rows any session has.",
   'Streams: the gateway child samples its RSS every 100 ms while the bytes (generated on the fly at both ends) pass through /api/bench/.',
 ]
 
@@ -173,6 +175,11 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
     const workers = await phase('workers', () =>
       runWorkersPhase({ config, upstreamUrl: upstream.url, cookies, postgres: pg.skipReason === undefined ? { url: pg.postgres.url, cpuUs: pg.postgres.cpuUs } : pg, child, tempDir, settings: s, log }),
     )
+    log(`renewals: a fresh gateway per store, every session's first request, then a ${s.renewalWaveS} s wave of its tokens' renewals (its clock moved forward)`)
+    const renewals = await phase('renewals', () =>
+      measureRenewals(renewalTargets({ config, upstreamUrl: upstream.url, tempDir, child, postgres: pg.skipReason === undefined ? pg.postgres : pg }), cookies, s, log),
+    )
+    goals.push(...renewalGoals(renewals), ...workersGoals(workers))
     if (pg.skipReason === undefined) {
       // Nothing else uses them: their memory and CPU go back to the other phases.
       await pg.gateway.stop()
@@ -268,6 +275,7 @@ export async function runBench({ settings: s, profileDir, log }: RunOptions): Pr
       massRevocation,
       verifyCost,
       workers,
+      renewals,
       ...(profile === undefined ? {} : { profile }),
     }
   } finally {

@@ -25,6 +25,9 @@ export interface Settings {
   profileS: number
   /** Sessions revoked at once for the revocation feed's size and catch-up time (from the large store). */
   massRevocations: number
+  /** Renewals phase: the steady run before the wave, and the wave (the cohort's renewals spread over a minute). */
+  renewalSteadyS: number
+  renewalWaveS: number
 }
 
 export const FULL: Settings = {
@@ -45,6 +48,8 @@ export const FULL: Settings = {
   streamBytes: 1024 ** 3,
   profileS: 5,
   massRevocations: 100_000,
+  renewalSteadyS: 3,
+  renewalWaveS: 60,
 }
 
 export const QUICK: Settings = {
@@ -62,4 +67,6 @@ export const QUICK: Settings = {
   streamBytes: 50 * 1024 ** 2,
   profileS: 1,
   massRevocations: 5_000,
+  renewalSteadyS: 1,
+  renewalWaveS: 3,
 }

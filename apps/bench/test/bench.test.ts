@@ -96,9 +96,19 @@ describe('pnpm bench --quick', () => {
         'verifyCost.pasetoPerSecond',
         ...['one', 'two'].flatMap((w) => [`workers.sqlite.${w}.rps`, `workers.sqlite.${w}.p99Ms`, `workers.sqlite.${w}.gatewayCpuUsPerRequest`, `workers.sqlite.${w}.loadGeneratorCpuUsPerRequest`]),
         'workers.sqlite.twoToOne',
+        'renewals.sqlite.firstRequest.grossCpuUsPerRequest',
+        'renewals.sqlite.firstRequest.netCpuUsPerRequest',
+        'renewals.sqlite.wave.renewals',
+        'renewals.sqlite.wave.steady.p99Ms',
+        'renewals.sqlite.wave.wave.p99Ms',
+        'renewals.sqlite.wave.p99WaveToSteady',
+        'renewals.sqlite.wave.maxRefreshRowsPerSession',
       ]),
     ).toEqual([])
     expect(run.stdout).toMatch(/^ {2}SQLite {3}2 workers: +[\d,]+ req\/s/m)
+    expect(run.stdout).toMatch(/^renewals \(SQLite\): a session's first request on a fresh process -?\d+ µs/m)
+    // Every session got its first token, and keeps a bounded number of refresh-token rows (current + 2 consumed in steady use).
+    expect((results as { renewals: { sqlite: { wave: { maxRefreshRowsPerSession: number } } } }).renewals.sqlite.wave.maxRefreshRowsPerSession).toBeLessThanOrEqual(3)
     // The Postgres row: numbers, or (only outside CI) the reason there is none.
     const postgres = (results.hotPath as { postgres: { skipReason?: unknown; server?: unknown } }).postgres
     if (process.env.CI === 'true' || process.env.CI === '1') expect(postgres.skipReason, 'Postgres is required under CI').toBeUndefined()
@@ -116,6 +126,9 @@ describe('pnpm bench --quick', () => {
           'workers.postgres.one.rps',
           'workers.postgres.two.rps',
           'workers.postgres.twoToOne',
+          'renewals.postgres.firstRequest.netCpuUsPerRequest',
+          'renewals.postgres.wave.renewals',
+          'renewals.postgres.wave.maxRefreshRowsPerSession',
         ]),
       ).toEqual([])
       expect(run.stdout).toMatch(/^gateway \(Postgres\) +[\d,]+ /m)

@@ -1,10 +1,49 @@
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm'
+import { and, eq, isNull, lt, sql } from 'drizzle-orm'
+import type { Pool } from 'pg'
 import type { Millis, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { PgDb } from './db.js'
 import { refreshTokens, sessions } from './schema.js'
 import { liveSession } from './sessions.js'
 
-export function createRefreshTokenOps(db: PgDb) {
+/**
+ * The steady renewal in ONE statement, one round trip, prepared once per connection: lock the
+ * session row FOR SHARE if it is live (a concurrent revocation waits for this statement, so no
+ * successor is stored for a session revoked before it), consume the presented token if it is
+ * unconsumed (the compare-and-set: under READ COMMITTED a racing UPDATE of the same row waits
+ * for the winner and then re-checks consumed_at, matching nothing), insert its successor, and
+ * delete the session's old consumed rows. Every data-modifying CTE sees the statement's
+ * snapshot, so the prune never sees the row consumed here (it is not old anyway). When the
+ * compare-and-set matched nothing, `generation` is null and the classifying transaction says why.
+ */
+const RENEW_SQL = `
+with live as (
+  select id from sessions
+  where id = $1 and revoked_at is null and idle_expires_at > $2::bigint and absolute_expires_at > $2::bigint
+  for share
+), consumed as (
+  update refresh_tokens set consumed_at = $2::bigint, replaced_by = $4
+  where token_hash = $3 and session_id = $1 and consumed_at is null and exists (select 1 from live)
+  returning generation
+), inserted as (
+  insert into refresh_tokens (token_hash, session_id, generation, created_at)
+  select $4, $1, generation + 1, $2::bigint from consumed
+  returning generation
+), pruned as (
+  delete from refresh_tokens
+  where $5::boolean and session_id = $1 and consumed_at is not null
+    and generation < (select generation from inserted) - $6::int
+    and (consumed_at < $7::bigint or generation < (select generation from inserted) - $8::int)
+  returning 1
+)
+select (select generation from inserted) as generation, (select count(*) from pruned)::int as pruned`
+
+const CURRENT_SQL = `
+select token_hash as "tokenHash", session_id as "sessionId", generation, created_at::float8 as "createdAt",
+  consumed_at::float8 as "consumedAt", replaced_by as "replacedBy"
+from refresh_tokens where session_id = $1 and consumed_at is null order by generation desc limit 1`
+
+export function createRefreshTokenOps(db: PgDb & { $client: Pool }) {
+  const pool = db.$client
   return {
     async startRefreshChain(start: { sessionId: string; tokenHash: string; now: Millis }): Promise<boolean> {
       // One statement: insert generation 0 only for a live session with no token yet. Two racing
@@ -19,15 +58,21 @@ export function createRefreshTokenOps(db: PgDb) {
       return result.rowCount === 1
     },
     async findCurrentRefreshToken(sessionId: string): Promise<RefreshTokenRecord | null> {
-      const [row] = await db
-        .select()
-        .from(refreshTokens)
-        .where(and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.consumedAt)))
-        .orderBy(desc(refreshTokens.generation))
-        .limit(1)
-      return row ?? null
+      // A named statement on the pool (prepared once per connection), no query building per call.
+      const { rows } = await pool.query<RefreshTokenRecord>({ name: 'gatehouse_current_refresh_token', text: CURRENT_SQL, values: [sessionId] })
+      return rows[0] ?? null
     },
     async renewRefreshToken(r: RefreshTokenRenewal): Promise<RefreshTokenRenewalResult> {
+      const p = r.prune
+      const fast = await pool.query<{ generation: number | null }>({
+        name: 'gatehouse_renew_refresh_token',
+        text: RENEW_SQL,
+        values: [r.sessionId, r.now, r.presentedHash, r.successorHash, p !== undefined, p?.keepLast ?? 0, p?.consumedBefore ?? 0, p?.keepAtMost ?? 0],
+      })
+      const generation = fast.rows[0]?.generation ?? null
+      if (generation !== null) {
+        return { outcome: 'renewed', successor: { tokenHash: r.successorHash, sessionId: r.sessionId, generation, createdAt: r.now, consumedAt: null, replacedBy: null } }
+      }
       return db.transaction(async (tx): Promise<RefreshTokenRenewalResult> => {
         const byHash = and(eq(refreshTokens.tokenHash, r.presentedHash), eq(refreshTokens.sessionId, r.sessionId))
         const [token] = await tx.select().from(refreshTokens).where(byHash)
@@ -63,6 +108,13 @@ export function createRefreshTokenOps(db: PgDb) {
           replacedBy: null,
         }
         await tx.insert(refreshTokens).values(successor)
+        if (p) {
+          await tx.execute(sql`
+            delete from ${refreshTokens}
+            where ${refreshTokens.sessionId} = ${r.sessionId} and ${refreshTokens.consumedAt} is not null
+              and ${refreshTokens.generation} < ${successor.generation - p.keepLast}
+              and (${refreshTokens.consumedAt} < ${p.consumedBefore}::bigint or ${refreshTokens.generation} < ${successor.generation - p.keepAtMost})`)
+        }
         return { outcome: 'renewed', successor }
       })
     },

@@ -1,12 +1,61 @@
-import { and, desc, eq, gt, isNull, lt } from 'drizzle-orm'
-import type { Millis, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
+import { and, eq, gt, isNull, lt } from 'drizzle-orm'
+import type { Millis, RefreshTokenPruning, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { refreshTokens, sessions } from './schema.js'
 
 const liveSession = (id: string, now: Millis) =>
   and(eq(sessions.id, id), isNull(sessions.revokedAt), gt(sessions.idleExpiresAt, now), gt(sessions.absoluteExpiresAt, now))
 
+// The steady renewal, on the driver's prepared statements (no query building per call): the
+// compare-and-set consumes the presented token only if it is unconsumed and its session live;
+// then the successor is inserted and old consumed rows are deleted, all in one immediate
+// transaction. When the compare-and-set matches nothing, the classifying path below says why.
+const CONSUME_SQL = `update refresh_tokens set consumed_at = ?, replaced_by = ?
+  where token_hash = ? and session_id = ? and consumed_at is null
+    and exists (select 1 from sessions where id = ? and revoked_at is null and idle_expires_at > ? and absolute_expires_at > ?)
+  returning generation`
+const INSERT_SQL = `insert into refresh_tokens (token_hash, session_id, generation, created_at, consumed_at, replaced_by)
+  values (?, ?, ?, ?, null, null)`
+const CURRENT_SQL = `select token_hash, session_id, generation, created_at, consumed_at, replaced_by from refresh_tokens
+  where session_id = ? and consumed_at is null order by generation desc limit 1`
+const PRUNE_SQL = `delete from refresh_tokens
+  where session_id = ? and consumed_at is not null and generation < ? and (consumed_at < ? or generation < ?)`
+
+interface RefreshTokenRow {
+  token_hash: string
+  session_id: string
+  generation: number
+  created_at: number
+  consumed_at: number | null
+  replaced_by: string | null
+}
+
+const recordOf = (r: RefreshTokenRow): RefreshTokenRecord => ({
+  tokenHash: r.token_hash,
+  sessionId: r.session_id,
+  generation: r.generation,
+  createdAt: r.created_at,
+  consumedAt: r.consumed_at,
+  replacedBy: r.replaced_by,
+})
+
 export function createRefreshTokenOps(db: SqliteDb) {
+  const client = db.$client
+  const consume = client.prepare<[number, string, string, string, string, number, number], { generation: number }>(CONSUME_SQL)
+  const insert = client.prepare(INSERT_SQL)
+  const prune = client.prepare(PRUNE_SQL)
+  const current = client.prepare<[string], RefreshTokenRow>(CURRENT_SQL)
+  const fastRenew = client.transaction((r: RefreshTokenRenewal): RefreshTokenRecord | null => {
+    const consumed = consume.get(r.now, r.successorHash, r.presentedHash, r.sessionId, r.sessionId, r.now, r.now)
+    if (consumed === undefined) return null
+    const generation = consumed.generation + 1
+    insert.run(r.successorHash, r.sessionId, generation, r.now)
+    if (r.prune) pruneRows(r.sessionId, generation, r.prune)
+    return { tokenHash: r.successorHash, sessionId: r.sessionId, generation, createdAt: r.now, consumedAt: null, replacedBy: null }
+  })
+  const pruneRows = (sessionId: string, generation: number, p: RefreshTokenPruning) =>
+    prune.run(sessionId, generation - p.keepLast, p.consumedBefore, generation - p.keepAtMost)
+
   return {
     async startRefreshChain(start: { sessionId: string; tokenHash: string; now: Millis }): Promise<boolean> {
       return db.transaction(
@@ -23,17 +72,12 @@ export function createRefreshTokenOps(db: SqliteDb) {
       )
     },
     async findCurrentRefreshToken(sessionId: string): Promise<RefreshTokenRecord | null> {
-      return (
-        db
-          .select()
-          .from(refreshTokens)
-          .where(and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.consumedAt)))
-          .orderBy(desc(refreshTokens.generation))
-          .limit(1)
-          .get() ?? null
-      )
+      const row = current.get(sessionId)
+      return row === undefined ? null : recordOf(row)
     },
     async renewRefreshToken(r: RefreshTokenRenewal): Promise<RefreshTokenRenewalResult> {
+      const successor = fastRenew.immediate(r)
+      if (successor !== null) return { outcome: 'renewed', successor }
       return db.transaction(
         (tx): RefreshTokenRenewalResult => {
           const byHash = and(eq(refreshTokens.tokenHash, r.presentedHash), eq(refreshTokens.sessionId, r.sessionId))
@@ -58,6 +102,7 @@ export function createRefreshTokenOps(db: SqliteDb) {
             replacedBy: null,
           }
           tx.insert(refreshTokens).values(successor).run()
+          if (r.prune) pruneRows(r.sessionId, successor.generation, r.prune)
           return { outcome: 'renewed', successor }
         },
         { behavior: 'immediate' },

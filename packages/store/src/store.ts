@@ -126,6 +126,9 @@ export interface RefreshTokenStore {
    * Compare-and-set, atomically: if the session is live and the presented token is unconsumed,
    * marks it consumed (replacedBy = successor) and inserts the successor. Of N concurrent
    * renewals presenting the same token exactly one is 'renewed'; the others see 'consumed'.
+   * With `prune`, the same atomic step deletes the session's old consumed tokens (see
+   * RefreshTokenPruning); a successful steady renewal is one statement (Postgres) or one
+   * short immediate transaction of prepared statements (SQLite).
    */
   renewRefreshToken(renewal: RefreshTokenRenewal): Promise<RefreshTokenRenewalResult>
   /** Deletes tokens consumed before `olderThan` (past any reuse window); returns how many. */

@@ -187,6 +187,20 @@ export interface RefreshTokenRenewal {
   /** Hash of its successor (generation + 1). */
   successorHash: string
   now: Millis
+  /** Bounded rows: what a successful renewal deletes of the session's consumed tokens. */
+  prune?: RefreshTokenPruning
+}
+
+/**
+ * After a renewal to generation G, the session's consumed tokens of generation below
+ * G - `keepLast` are deleted if consumed before `consumedBefore` (past the race window), and
+ * those below G - `keepAtMost` whenever consumed. So a session keeps at most `keepAtMost`
+ * consumed rows, and `keepLast` in steady state.
+ */
+export interface RefreshTokenPruning {
+  keepLast: number
+  consumedBefore: Millis
+  keepAtMost: number
 }
 
 export type RefreshTokenRenewalResult =

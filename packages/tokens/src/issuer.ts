@@ -33,8 +33,21 @@ export interface TokenIssuerOptions {
   audit?: TokenAudit
   /** The gateway's session revocation (reason 'reuse_detected'), so every cache drops the session. */
   revokeSession(subject: { sessionId: string; userId: string }): Promise<void>
-  /** A cached token is reused while more than this share of its lifetime remains. Default 0.2. */
+  /**
+   * A cached token is reused while more than this share of its lifetime remains: the floor,
+   * never renewed later than this. Default 0.2.
+   */
   renewWhenRemaining?: number
+  /**
+   * Spread: each minted token gets its own renewal point, when less than a share drawn in
+   * [renewWhenRemaining, renewWhenRemaining + renewJitter) of its life remains, so sessions
+   * whose tokens were minted together renew over a window, not together. Default 0.2: with
+   * 300 s tokens (GATEHOUSE_ACCESS_TTL's minimum) a cohort renews over one minute, between 60%
+   * and 80% of their life. 0 turns it off.
+   */
+  renewJitter?: number
+  /** Uniform in [0, 1); injectable for tests. Default Math.random. */
+  random?: () => number
   /** Sessions whose tokens are cached at most. Default 20 000. */
   maxCachedSessions?: number
 }
@@ -67,6 +80,9 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   if (!Number.isSafeInteger(accessTtlS) || accessTtlS < 1) throw new TypeError('accessTtlS must be a positive integer')
   const renewWhenRemaining = options.renewWhenRemaining ?? 0.2
   if (!(renewWhenRemaining >= 0 && renewWhenRemaining < 1)) throw new TypeError('renewWhenRemaining must be in [0, 1)')
+  const renewJitter = options.renewJitter ?? 0.2
+  if (!(renewJitter >= 0 && renewWhenRemaining + renewJitter < 1)) throw new TypeError('renewJitter must be >= 0, and below 1 with renewWhenRemaining')
+  const random = options.random ?? Math.random
   const format = options.format ?? 'jwt'
   if (format !== 'jwt' && format !== 'paseto') throw new TypeError('format must be "jwt" or "paseto"')
   const signPaseto = format === 'paseto' ? createPasetoSigner() : undefined
@@ -95,14 +111,17 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
           .setExpirationTime(exp)
           .setJti(jti)
           .sign(key.privateKey)
-    return { token, kid: key.kid, userId: subject.userId, rolesKey: subject.roles.join('\n'), issuedAt: iat * 1000, expiresAt: exp * 1000 }
+    // Its own renewal point, drawn per mint (see renewJitter); never later than the floor.
+    const share = renewWhenRemaining + renewJitter * Math.min(Math.max(random(), 0), 1)
+    const renewAt = exp * 1000 - Math.ceil(share * accessTtlS * 1000)
+    return { token, kid: key.kid, userId: subject.userId, rolesKey: subject.roles.join('\n'), issuedAt: iat * 1000, expiresAt: exp * 1000, renewAt }
   }
 
   function usable(entry: CachedToken | undefined, subject: TokenSubject, rolesKey: string, kid: string, now: number): entry is CachedToken {
     if (entry === undefined || entry.userId !== subject.userId || entry.rolesKey !== rolesKey) return false
     // After any rotation, mint with the new key: after an emergency one the old tokens fail.
     if (entry.kid !== kid) return false
-    return entry.expiresAt - now > renewWhenRemaining * (entry.expiresAt - entry.issuedAt)
+    return now < entry.renewAt
   }
 
   return {
@@ -143,6 +162,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     forgetSessions(sessionIds) {
       const ids = [...sessionIds]
       cache.forget(ids)
+      refreshTokens.forget(ids)
       for (const id of ids) {
         for (const m of minting.get(id)?.values() ?? []) m.dropped = true
         minting.delete(id)

@@ -31,8 +31,30 @@ import type { Clock, TokenAudit } from './ports.js'
  * a replay of a token that leaked: the session is revoked ('reuse_detected') and audited.
  * Since the plaintext is re-derived from the store's current row on every renewal, a gateway
  * never presents a stale token of its own beyond the time one renewal takes.
+ *
+ * Cheap steady renewals. After each renewal the process remembers the session's successor
+ * generation, so the next renewal is one compare-and-set presenting token(session, n) without
+ * reading the row first. A remembered generation is only this process's belief: when its
+ * compare-and-set fails (another process or gateway advanced the chain, or the row was pruned)
+ * that is never taken for a reuse; the process forgets it, reads the current row and renews
+ * that, as without memory. The first renewal of a session on a process reads the row, and the
+ * master-key check runs there (a remembered generation was derived and accepted by the store
+ * under this key).
+ *
+ * Bounded rows. Each renewal deletes the session's consumed rows but the last KEEP_LAST ones,
+ * when consumed more than the race window ago, and beyond the last KEEP_AT_MOST in any case.
+ * A token whose row was deleted is still recognised: it carries its generation and its HMAC,
+ * so a genuine token of this session older than the current row is a consumed one, replayed
+ * (no race can present it: its row was consumed more than the race window ago, or more than
+ * KEEP_AT_MOST renewals happened within it). It revokes the session like any reuse.
  */
 export const RACE_WINDOW_MS = 30_000
+/** Consumed rows a renewal always keeps (besides the current one). */
+export const KEEP_LAST = 2
+/** Consumed rows a session keeps at most, however fast it renews. */
+export const KEEP_AT_MOST = 32
+/** Sessions whose current generation a process remembers at most. */
+const MAX_REMEMBERED = 50_000
 const DERIVATION_INFO = 'gatehouse refresh-token derivation v1'
 
 export interface RefreshTokenHandle {
@@ -64,6 +86,8 @@ export interface RefreshChain {
    * token outside the race window revokes the session and throws ERR_REFRESH_TOKEN_REUSED.
    */
   renew(subject: { sessionId: string; userId: string }, presented?: string): Promise<RenewalResult>
+  /** Forgets what this process remembers of these sessions' chains (they ended). */
+  forget(sessionIds: Iterable<string>): void
 }
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex')
@@ -88,11 +112,25 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
   const isRace = (consumed: RefreshTokenRecord, now: number) =>
     consumed.replacedBy !== null && consumed.consumedAt !== null && now - consumed.consumedAt <= raceWindowMs
 
+  // sessionId -> the generation of its current token, as this process last saw it (insertion
+  // order = least recently renewed first, for eviction).
+  const remembered = new Map<string, number>()
+  function remember(sessionId: string, generation: number) {
+    remembered.delete(sessionId)
+    remembered.set(sessionId, generation)
+    if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.keys().next().value!)
+  }
+
   async function current(sessionId: string): Promise<RefreshTokenHandle> {
     let row = await store.findCurrentRefreshToken(sessionId)
     if (row === null) {
       // First token of this session; of racing starters one inserts, all then read the same row.
-      await store.startRefreshChain({ sessionId, tokenHash: sha256(derive(sessionId, 0)), now: clock.now() })
+      const token = derive(sessionId, 0)
+      const started = await store.startRefreshChain({ sessionId, tokenHash: sha256(token), now: clock.now() })
+      if (started) {
+        remember(sessionId, 0)
+        return { generation: 0, token }
+      }
       row = await store.findCurrentRefreshToken(sessionId)
       if (row === null) throw new TokenError('ERR_SESSION_ENDED', 'the session has ended')
     }
@@ -100,38 +138,78 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
     if (sha256(token) !== row.tokenHash) {
       throw new TokenError('ERR_MASTER_KEY_MISMATCH', 'GATEHOUSE_MASTER_KEY does not derive the refresh tokens in the store')
     }
+    remember(sessionId, row.generation)
     return { generation: row.generation, token }
+  }
+
+  const consume = (sessionId: string, generation: number, presented: string, now: number) =>
+    store.renewRefreshToken({
+      sessionId,
+      presentedHash: sha256(presented),
+      successorHash: sha256(derive(sessionId, generation + 1)),
+      now,
+      prune: { keepLast: KEEP_LAST, consumedBefore: now - raceWindowMs, keepAtMost: KEEP_AT_MOST },
+    })
+
+  async function reuse(subject: { sessionId: string; userId: string }, details: Record<string, unknown>): Promise<never> {
+    const { sessionId } = subject
+    remembered.delete(sessionId)
+    await audit?.('refresh_token.reuse_detected', { userId: subject.userId, sessionId, details })
+    await options.revokeSession(subject)
+    throw new TokenError('ERR_REFRESH_TOKEN_REUSED', 'a consumed refresh token was presented again; the session is revoked')
   }
 
   return {
     current,
+    forget(sessionIds) {
+      for (const id of sessionIds) remembered.delete(id)
+    },
     async renew(subject, presented) {
       const { sessionId } = subject
+      if (presented === undefined) {
+        // The steady path: one compare-and-set with the remembered generation.
+        const known = remembered.get(sessionId)
+        if (known !== undefined) {
+          const now = clock.now()
+          const result = await consume(sessionId, known, derive(sessionId, known), now)
+          if (result.outcome === 'renewed') {
+            remember(sessionId, result.successor.generation)
+            return { renewed: true, generation: result.successor.generation }
+          }
+          if (result.outcome === 'session_ended') {
+            remembered.delete(sessionId)
+            throw new TokenError('ERR_SESSION_ENDED', 'the session has ended')
+          }
+          // 'consumed' within the race window: a parallel renewal of this process or another
+          // gateway advanced the chain an instant ago, as when the row was read just before.
+          if (result.outcome === 'consumed' && isRace(result.token, now)) return { renewed: false, race: true }
+          // Otherwise the memory is stale (advanced elsewhere long ago, or pruned): not a
+          // reuse by anyone. Read the current row and renew that, as without memory.
+          remembered.delete(sessionId)
+        }
+      }
       const generation = presented === undefined ? (await current(sessionId)).generation : generationOf(sessionId, presented)
       if (generation === null) throw new TokenError('ERR_REFRESH_TOKEN_UNKNOWN', 'not a refresh token of this session')
       const now = clock.now()
-      const result = await store.renewRefreshToken({
-        sessionId,
-        presentedHash: sha256(presented ?? derive(sessionId, generation)),
-        successorHash: sha256(derive(sessionId, generation + 1)),
-        now,
-      })
+      const result = await consume(sessionId, generation, presented ?? derive(sessionId, generation), now)
       switch (result.outcome) {
         case 'renewed':
+          remember(sessionId, result.successor.generation)
           return { renewed: true, generation: result.successor.generation }
         case 'session_ended':
+          remembered.delete(sessionId)
           throw new TokenError('ERR_SESSION_ENDED', 'the session has ended')
-        case 'unknown':
+        case 'unknown': {
+          // A genuine token of this chain (its HMAC checked) with no row: if the chain is past
+          // it, its row was consumed and then pruned, so this is a replay.
+          // (Only for a presented token: one derived from the row just read is this process's own.)
+          const row = presented === undefined ? null : await store.findCurrentRefreshToken(sessionId)
+          if (row !== null && row.generation > generation) return reuse(subject, { generation, consumedAt: null, pruned: true })
           throw new TokenError('ERR_REFRESH_TOKEN_UNKNOWN', 'not a refresh token of this session')
+        }
         case 'consumed': {
           if (isRace(result.token, now)) return { renewed: false, race: true }
-          await audit?.('refresh_token.reuse_detected', {
-            userId: subject.userId,
-            sessionId,
-            details: { generation: result.token.generation, consumedAt: result.token.consumedAt },
-          })
-          await options.revokeSession(subject)
-          throw new TokenError('ERR_REFRESH_TOKEN_REUSED', 'a consumed refresh token was presented again; the session is revoked')
+          return reuse(subject, { generation: result.token.generation, consumedAt: result.token.consumedAt })
         }
       }
     },

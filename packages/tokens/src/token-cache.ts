@@ -7,6 +7,8 @@ export interface CachedToken {
   rolesKey: string
   issuedAt: number
   expiresAt: number
+  /** From then on a new one is minted (its own point, spread: see the issuer's renewJitter). */
+  renewAt: number
 }
 
 /**

@@ -28,7 +28,7 @@ describe('key material', () => {
 })
 
 describe('token cache', () => {
-  const entry = (token: string) => ({ token, kid: 'k', userId: 'u', rolesKey: '', issuedAt: 0, expiresAt: 1 })
+  const entry = (token: string) => ({ token, kid: 'k', userId: 'u', rolesKey: '', issuedAt: 0, expiresAt: 1, renewAt: 1 })
 
   it('is bounded: past maxSessions the session cached longest ago makes room', () => {
     const cache = createTokenCache(2)

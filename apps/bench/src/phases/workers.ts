@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import type { ServerChild } from '../child-process.js'
 import { runLoad, type LoadResult } from '../load.js'
 import { processTreeCpuUs } from '../proc-cpu.js'
+import { reported, type GoalCheck } from '../results.js'
 import { median, round } from '../stats.js'
 import { assertClean } from './check.js'
 import { hotPathRequests } from './hot-path.js'
@@ -172,4 +173,22 @@ export async function runWorkersPhase(p: WorkersPhase): Promise<WorkersResults> 
   } finally {
     await Promise.all(started.map((c) => c.stop()))
   }
+}
+
+/**
+ * Goal 4 of issue 12: one port served by N workers on SQLite and on Postgres, throughput reported at
+ * 1 and 2 workers with the load generator's own CPU beside it. The issue sets no ratio (on a
+ * 2-core machine the load generator takes most of one core), so each number is "reported".
+ */
+export function workersGoals(w: WorkersResults): GoalCheck[] {
+  const checks: GoalCheck[] = []
+  for (const [label, pair] of [['SQLite', w.sqlite], ['Postgres', w.postgres]] as const) {
+    const skip = 'skipReason' in pair && pair.skipReason !== undefined ? { skipReason: pair.skipReason } : undefined
+    const p = skip === undefined ? (pair as WorkersPair) : undefined
+    checks.push(
+      reported(4, `${label}: req/s at 2 workers / at 1`, skip ?? p!.twoToOne),
+      reported(4, `${label}: load generator CPU µs per request at 2 workers`, skip ?? p!.two.loadGeneratorCpuUsPerRequest),
+    )
+  }
+  return checks
 }

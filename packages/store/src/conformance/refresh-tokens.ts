@@ -113,4 +113,90 @@ export function refreshTokenConformance(store: () => Store): void {
     await s.deleteUser(session.userId)
     expect(await s.findCurrentRefreshToken(session.id)).toBeNull()
   })
+
+  it('a renewal with prune keeps the last consumed rows, those within the race window up to a cap, and deletes the rest', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    const other = await liveSession(s)
+    const hashes = Array.from({ length: 12 }, hash)
+    const theirs = [hash(), hash()]
+    await s.startRefreshChain({ sessionId: session.id, tokenHash: hashes[0]!, now: T0 })
+    await s.startRefreshChain({ sessionId: other.id, tokenHash: theirs[0]!, now: T0 })
+    await s.renewRefreshToken({ sessionId: other.id, presentedHash: theirs[0]!, successorHash: theirs[1]!, now: T0 })
+    // Generations 0..5 consumed at T0+0..5 without pruning: 6 consumed rows and the current one.
+    for (let g = 0; g < 6; g++) {
+      await s.renewRefreshToken({ sessionId: session.id, presentedHash: hashes[g]!, successorHash: hashes[g + 1]!, now: T0 + g })
+    }
+    // The consumed rows left, probed by presenting every token but the current one (`upTo`).
+    const rows = async (upTo: number) => {
+      const found: number[] = []
+      for (const h of hashes.slice(0, upTo)) {
+        const r = await s.renewRefreshToken({ sessionId: session.id, presentedHash: h, successorHash: hash(), now: T0 + 1000 })
+        if (r.outcome === 'consumed') found.push(r.token.generation)
+      }
+      return found
+    }
+    // Renewing 6 -> 7 at T0+10: keep the last 2 consumed (5, 6) and those consumed at or after T0+3
+    // (3, 4); the cap of 5 consumed rows is not reached. 0, 1, 2 go.
+    const renewed = await s.renewRefreshToken({
+      sessionId: session.id,
+      presentedHash: hashes[6]!,
+      successorHash: hashes[7]!,
+      now: T0 + 10,
+      prune: { keepLast: 2, consumedBefore: T0 + 3, keepAtMost: 5 },
+    })
+    expect(renewed).toMatchObject({ outcome: 'renewed', successor: { generation: 7, tokenHash: hashes[7] } })
+    expect(await rows(7)).toEqual([3, 4, 5, 6])
+    expect(await s.renewRefreshToken({ sessionId: session.id, presentedHash: hashes[0]!, successorHash: hash(), now: T0 + 10 })).toEqual({ outcome: 'unknown' })
+    // The cap: nothing consumed before T0, so only the rule "at most 2" deletes (7 -> 8 keeps 6, 7).
+    await s.renewRefreshToken({
+      sessionId: session.id,
+      presentedHash: hashes[7]!,
+      successorHash: hashes[8]!,
+      now: T0 + 11,
+      prune: { keepLast: 1, consumedBefore: T0 - 1, keepAtMost: 2 },
+    })
+    expect(await rows(8)).toEqual([6, 7])
+    expect(await s.findCurrentRefreshToken(session.id)).toMatchObject({ generation: 8, tokenHash: hashes[8], consumedAt: null })
+    // Another session's rows are untouched.
+    expect(await s.renewRefreshToken({ sessionId: other.id, presentedHash: theirs[0]!, successorHash: hash(), now: T0 + 12 })).toMatchObject({
+      outcome: 'consumed',
+      token: { generation: 0 },
+    })
+  })
+
+  it('a renewal that does not renew prunes nothing', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    const [h0, h1, h2] = [hash(), hash(), hash()]
+    await s.startRefreshChain({ sessionId: session.id, tokenHash: h0, now: T0 })
+    await s.renewRefreshToken({ sessionId: session.id, presentedHash: h0, successorHash: h1, now: T0 })
+    const prune = { keepLast: 0, consumedBefore: T0 + 100, keepAtMost: 0 }
+    // h0 again (consumed), and a revoked session: both change nothing.
+    expect(await s.renewRefreshToken({ sessionId: session.id, presentedHash: h0, successorHash: h2, now: T0 + 50, prune })).toMatchObject({ outcome: 'consumed' })
+    await s.revokeSession(session.id, 'logout', T0 + 60)
+    expect(await s.renewRefreshToken({ sessionId: session.id, presentedHash: h1, successorHash: h2, now: T0 + 70, prune })).toEqual({ outcome: 'session_ended' })
+    expect(await s.renewRefreshToken({ sessionId: session.id, presentedHash: h0, successorHash: h2, now: T0 + 70, prune })).toMatchObject({ outcome: 'session_ended' })
+    expect(await s.findCurrentRefreshToken(session.id)).toMatchObject({ tokenHash: h1, consumedAt: null })
+  })
+
+  it('of N concurrent pruning renewals of one token exactly one consumes it, and the chain stays whole', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    let current = hash()
+    await s.startRefreshChain({ sessionId: session.id, tokenHash: current, now: T0 })
+    for (let round = 0; round < 5; round++) {
+      const now = T0 + round * 60_000
+      const prune = { keepLast: 1, consumedBefore: now - 30_000, keepAtMost: 4 }
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => s.renewRefreshToken({ sessionId: session.id, presentedHash: current, successorHash: hash(), now, prune })),
+      )
+      const winners = results.filter((r) => r.outcome === 'renewed')
+      expect(winners).toHaveLength(1)
+      const successor = winners[0]!.outcome === 'renewed' ? winners[0]!.successor : undefined
+      expect(successor?.generation).toBe(round + 1)
+      current = successor!.tokenHash
+    }
+    expect(await s.findCurrentRefreshToken(session.id)).toMatchObject({ generation: 5, tokenHash: current })
+  })
 }
