@@ -77,7 +77,7 @@ function check(goal: number, measure: string, bound: string, value: Measured, wi
   if (value === null || typeof value !== 'number') {
     return { goal, measure, bound, value: null, met: false, skipReason: value === null ? 'not measured' : value.skipReason }
   }
-  return { goal, measure, bound, value, met: Number.isFinite(value) && within(value) }
+  return { goal, measure, bound, value: Math.round(value * 1000) / 1000, met: Number.isFinite(value) && within(value) }
 }
 
 /** A bound `value >= min`; a value of null or `{ skipReason }` is not measured, so not met. */

@@ -206,4 +206,21 @@ export const revocationFeed = sqliteTable(
 
 // No `gateway_leases` here (the Postgres store has one, see its schema.ts): every process on a
 // SQLite file shares that file, and its session lookup cache checks `PRAGMA data_version` on
-// every lookup, which changes whenever another connection wrote. Nothing can go stale unseen.
+// every lookup, which changes whenever another connection wrote; `session_changes` below then
+// says which sessions and users to forget. Nothing can go stale unseen.
+
+/**
+ * What changed under the session lookup cache (see session-lookup-cache.ts), written by triggers
+ * on `sessions` and `users` (see the migration), so every writer is covered: this store, another
+ * worker or gateway on the same file, the CLI, a raw UPDATE. One row names a session or a user
+ * (the other is null). `seq` is AUTOINCREMENT: monotonic and never reused, so a reader's cursor
+ * stays meaningful and a gap (pruned rows) can be told exactly. `changedAt` is the database's own
+ * clock (epoch ms); rows leave after a few minutes (deleteEndedSessions). Postgres has no such
+ * table: its session cache is trusted under leases instead (packages/store-postgres).
+ */
+export const sessionChanges = sqliteTable('session_changes', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  sessionId: text('session_id'),
+  userId: text('user_id'),
+  changedAt: integer('changed_at').notNull(),
+})

@@ -19,7 +19,17 @@ const toRow = ({ previousCredentials, ...session }: Session) => ({
 const live = (now: Millis) =>
   and(isNull(sessions.revokedAt), gt(sessions.idleExpiresAt, now), gt(sessions.absoluteExpiresAt, now))
 
+/**
+ * How long rows of the session change log are kept, by the database's own clock (the one its
+ * triggers write). A lookup cache idle for longer finds its rows gone and clears itself.
+ */
+export const SESSION_CHANGES_KEPT_MS = 10 * 60_000
+
 export function createSessionOps(db: SqliteDb) {
+  // A prefix by seq, so what stays is always contiguous up to the newest row, whatever the clock did.
+  const pruneChanges = db.$client.prepare(`
+    DELETE FROM session_changes WHERE seq <= (
+      SELECT max(seq) FROM session_changes WHERE changed_at < CAST(unixepoch('subsec') * 1000 AS INTEGER) - ?)`)
   // The lookup on every authenticated request: prepared once.
   const byId = db.select().from(sessions).where(eq(sessions.id, sql.placeholder('id'))).prepare()
   const touch = db
@@ -117,6 +127,8 @@ export function createSessionOps(db: SqliteDb) {
         .map(toSession)
     },
     async deleteEndedSessions(olderThan: Millis): Promise<number> {
+      // The periodic prune is also where the session change log stays bounded (see schema.ts).
+      pruneChanges.run(SESSION_CHANGES_KEPT_MS)
       return db
         .delete(sessions)
         .where(
