@@ -113,6 +113,21 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     expect(results.filter(Boolean)).toHaveLength(1)
   })
 
+  it('renewed chain start: of racers on two gateways exactly one starts it, every other answers its row', async () => {
+    for (let round = 0; round < 5; round++) {
+      const user = await a.createUser(newUser())
+      const s = newSession(user.id)
+      await a.createSession(s)
+      const [h0, h1] = [hash(), hash()]
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => either(i).startRenewedRefreshChain({ sessionId: s.id, firstHash: h0, successorHash: h1, now: T0 })),
+      )
+      const successor = { tokenHash: h1, sessionId: s.id, generation: 1, createdAt: T0, consumedAt: null, replacedBy: null }
+      expect(results.filter((r) => r.started)).toEqual([{ started: true, successor }])
+      for (const r of results) if (!r.started) expect(r).toEqual({ started: false, current: successor })
+    }
+  })
+
   it('rate limits: of 60 reservations on two gateways, exactly the limit are allowed, the first insert raced too', async () => {
     const client: RateLimitPolicy = { windowMs: 15 * 60_000, maxFailures: 5, baseLockMs: 60_000, maxLockMs: 3_600_000, forgetAfterMs: 86_400_000 }
     const address = { ...client, maxFailures: 1000 }

@@ -191,6 +191,22 @@ export interface RefreshTokenRenewal {
   prune?: RefreshTokenPruning
 }
 
+/** A chain started already renewed: generation 0 consumed by generation 1 (see startRenewedRefreshChain). */
+export interface RefreshChainStart {
+  sessionId: string
+  /** Hash of the generation-0 token, stored consumed at `now`. */
+  firstHash: string
+  /** Hash of its successor, the generation-1 token, stored unconsumed. */
+  successorHash: string
+  now: Millis
+}
+
+export type RefreshChainStartResult =
+  /** This call started the chain; `successor` is its current (generation 1) token. */
+  | { started: true; successor: RefreshTokenRecord }
+  /** The session already had a chain (this is its unconsumed token) or is not live (null). */
+  | { started: false; current: RefreshTokenRecord | null }
+
 /**
  * After a renewal to generation G, the session's consumed tokens of generation below
  * G - `keepLast` are deleted if consumed before `consumedBefore` (past the race window), and

@@ -175,22 +175,23 @@ describe('spread renewals (jitter)', () => {
 })
 
 describe('cheap renewals', () => {
-  it('a steady renewal is one store call; the first on a process reads the current row first', async () => {
+  it('a steady renewal is one store call; a chain\'s first is one call too; the first on another process reads the row first', async () => {
     const { store } = await sqliteFile()
     const clock = new Clock()
     const { tokens, calls } = await issuerOn(store, clock)
     const subject = await liveSubject(store, clock)
     await tokens.tokenFor(subject, 'orders')
-    // The first renewal of the chain: look, start it, renew.
-    expect(calls).toEqual({ findCurrentRefreshToken: 1, startRefreshChain: 1, renewRefreshToken: 1 })
+    // The first renewal of the chain: one call starts it already renewed (generation 0 consumed by 1).
+    expect(calls).toEqual({ startRenewedRefreshChain: 1 })
+    expect(await store.findCurrentRefreshToken(subject.sessionId)).toMatchObject({ generation: 1 })
     for (let i = 0; i < 5; i++) await tokens.tokenFor(subject, 'orders', { fresh: true })
-    expect(calls).toEqual({ findCurrentRefreshToken: 1, startRefreshChain: 1, renewRefreshToken: 6 })
+    expect(calls).toEqual({ startRenewedRefreshChain: 1, renewRefreshToken: 5 })
 
     // A second process (a restart) reads the row once, then renews with one call each time.
     const other = await issuerOn(store, clock)
     await other.tokens.tokenFor(subject, 'orders')
     await other.tokens.tokenFor(subject, 'orders', { fresh: true })
-    expect(other.calls).toEqual({ findCurrentRefreshToken: 1, renewRefreshToken: 2 })
+    expect(other.calls).toEqual({ startRenewedRefreshChain: 1, renewRefreshToken: 2 })
     expect(await store.findCurrentRefreshToken(subject.sessionId)).toMatchObject({ generation: 8 })
   })
 
@@ -277,7 +278,7 @@ describe('bounded refresh-token rows', () => {
     await expect(tokens.refreshTokens.renew(subject, stolen.token)).rejects.toMatchObject({ code: 'ERR_REFRESH_TOKEN_REUSED' })
     expect(await store.findSession(subject.sessionId)).toMatchObject({ revokedReason: 'reuse_detected' })
     expect(audits.filter((x) => x.type === 'refresh_token.reuse_detected')).toEqual([
-      { type: 'refresh_token.reuse_detected', entry: { userId: subject.userId, sessionId: subject.sessionId, details: { generation: 0, consumedAt: null, pruned: true } } },
+      { type: 'refresh_token.reuse_detected', entry: { userId: subject.userId, sessionId: subject.sessionId, details: { generation: stolen.generation, consumedAt: null, pruned: true } } },
     ])
     await expect(tokens.tokenFor(subject, 'orders')).rejects.toMatchObject({ code: 'ERR_SESSION_ENDED' })
   })
@@ -311,10 +312,10 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
       clock.advance(RACE_WINDOW_MS + 1)
     }
     await a.tokens.tokenFor(subject, 'orders', { fresh: true })
-    expect(await store.findCurrentRefreshToken(subject.sessionId)).toMatchObject({ generation: 7 })
+    expect(await store.findCurrentRefreshToken(subject.sessionId)).toMatchObject({ generation: stolen.generation + 7 })
     expect(a.audits).toEqual([])
     await expect(b.tokens.refreshTokens.renew(subject, stolen.token)).rejects.toMatchObject({ code: 'ERR_REFRESH_TOKEN_REUSED' })
-    expect(b.audits).toMatchObject([{ type: 'refresh_token.reuse_detected', entry: { details: { generation: 0, pruned: true } } }])
+    expect(b.audits).toMatchObject([{ type: 'refresh_token.reuse_detected', entry: { details: { generation: stolen.generation, pruned: true } } }])
     expect(await store.findSession(subject.sessionId)).toMatchObject({ revokedReason: 'reuse_detected' })
   })
 })
