@@ -2,6 +2,7 @@ import { and, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Pool } from 'pg'
 import type { Millis, RefreshChainStart, RefreshChainStartResult, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { PgDb } from './db.js'
+import type { RefreshChainHints } from './refresh-chain-hints.js'
 import { refreshTokens, sessions } from './schema.js'
 import { liveSession } from './sessions.js'
 
@@ -72,7 +73,7 @@ select token_hash as "tokenHash", session_id as "sessionId", generation, created
   consumed_at::float8 as "consumedAt", replaced_by as "replacedBy"
 from refresh_tokens where session_id = $1 and consumed_at is null order by generation desc limit 1`
 
-export function createRefreshTokenOps(db: PgDb & { $client: Pool }) {
+export function createRefreshTokenOps(db: PgDb & { $client: Pool }, chainHints?: RefreshChainHints) {
   const pool = db.$client
   async function findCurrent(sessionId: string): Promise<RefreshTokenRecord | null> {
     // A named statement on the pool (prepared once per connection), no query building per call.
@@ -93,6 +94,9 @@ export function createRefreshTokenOps(db: PgDb & { $client: Pool }) {
       return result.rowCount === 1
     },
     async startRenewedRefreshChain(r: RefreshChainStart): Promise<RefreshChainStartResult> {
+      // The chain's current row as this process's session lookup saw it an instant ago: no round trip.
+      const seen = chainHints?.take(r.sessionId)
+      if (seen !== undefined) return { started: false, current: seen, recent: true }
       const { rows } = await pool.query<{ started: number } & Omit<RefreshTokenRecord, 'sessionId' | 'generation'> & { generation: number | null }>({
         name: 'gatehouse_start_renewed_refresh_chain',
         text: START_RENEWED_SQL,

@@ -204,8 +204,13 @@ export interface RefreshChainStart {
 export type RefreshChainStartResult =
   /** This call started the chain; `successor` is its current (generation 1) token. */
   | { started: true; successor: RefreshTokenRecord }
-  /** The session already had a chain (this is its unconsumed token) or is not live (null). */
-  | { started: false; current: RefreshTokenRecord | null }
+  /**
+   * The session already had a chain (this is its unconsumed token) or is not live (null).
+   * `recent`: the row is not read now but as this process's session lookup saw it an instant
+   * ago (Postgres: one round trip less), so it may have been consumed since: the caller
+   * believes it as it would a remembered generation, and reads the row if the renewal fails.
+   */
+  | { started: false; current: RefreshTokenRecord | null; recent?: true }
 
 /**
  * After a renewal to generation G, the session's consumed tokens of generation below
