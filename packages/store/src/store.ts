@@ -120,6 +120,9 @@ export interface RefreshTokenStore {
   /**
    * Starts a session's chain with its generation-0 token, only if the session is live at `now`
    * and has no token yet (of racing starters one inserts). True when this call inserted it.
+   * (Tools and tests only: the gateway starts a chain with startRenewedRefreshChain; the two must
+   * not race on one session, so no gateway version that starts chains with this one should share
+   * a store with one that starts them renewed.)
    */
   startRefreshChain(start: { sessionId: string; tokenHash: string; now: Millis }): Promise<boolean>
   /**
