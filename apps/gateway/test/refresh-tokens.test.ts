@@ -20,7 +20,7 @@ describe('refresh-token reuse', () => {
     await expect(gw.core.tokens.refreshTokens.renew(subject, stolen.token)).rejects.toMatchObject({ code: 'ERR_REFRESH_TOKEN_REUSED' })
     expect(await gw.store.findSession(subject.sessionId)).toMatchObject({ revokedReason: 'reuse_detected' })
     const [reuse] = await gw.store.listAudit({ type: 'refresh_token.reuse_detected' })
-    expect(reuse).toMatchObject({ sessionId: subject.sessionId, userId: subject.userId, details: { generation: 0 } })
+    expect(reuse).toMatchObject({ sessionId: subject.sessionId, userId: subject.userId, details: { generation: stolen.generation } })
     expect((await gw.store.listAudit({ type: 'session.revoked' }))[0]).toMatchObject({ sessionId: subject.sessionId, details: { reason: 'reuse_detected' } })
 
     // The whole family is gone: no cached token (it would be `cached`), no new one, no session.

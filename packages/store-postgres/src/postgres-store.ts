@@ -9,6 +9,7 @@ import { migratePostgres } from './migrate.js'
 import { toStoreError, withStoreErrors } from './pg-errors.js'
 import { createRateLimitOps } from './rate-limits.js'
 import { createOidcOps } from './oidc.js'
+import { createRefreshChainHints } from './refresh-chain-hints.js'
 import { createRefreshTokenOps } from './refresh-tokens.js'
 import { createRevocationEntryOps } from './revocation-entries.js'
 import { createRevocationFeed, type PostgresRevocationFeed } from './revocation-feed.js'
@@ -89,13 +90,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
   const db = drizzle({ client: pool, schema })
   const revocations = createRevocationFeed({ pool, connection, onError, ...(options.revocationChannel ? { channel: options.revocationChannel } : {}) })
+  // The session lookup notes each chain's current row; a session's first renewal takes it.
+  const chainHints = createRefreshChainHints()
   const stored = withStoreErrors({
     ...createUserOps(db),
-    ...createSessionOps(db, pool),
+    ...createSessionOps(db, pool, chainHints),
     ...createAuditOps(db),
     ...createRateLimitOps(db),
     ...createSigningKeyOps(db),
-    ...createRefreshTokenOps(db),
+    ...createRefreshTokenOps(db, chainHints),
     ...createOidcOps(db),
     ...createRevocationEntryOps(db),
     async ping() {

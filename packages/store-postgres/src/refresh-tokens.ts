@@ -1,7 +1,8 @@
 import { and, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Pool } from 'pg'
-import type { Millis, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
+import type { Millis, RefreshChainStart, RefreshChainStartResult, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { PgDb } from './db.js'
+import type { RefreshChainHints } from './refresh-chain-hints.js'
 import { refreshTokens, sessions } from './schema.js'
 import { liveSession } from './sessions.js'
 
@@ -37,13 +38,48 @@ with live as (
 )
 select (select generation from inserted) as generation, (select count(*) from pruned)::int as pruned`
 
+/**
+ * A session's first renewal on a process, in ONE statement: for a live session (locked FOR SHARE,
+ * as in the renewal, so a concurrent revocation waits for it) with no token at all, insert
+ * generation 0 consumed by generation 1; in any case answer the current row as the statement's
+ * snapshot saw it. Two racing starters may both pass the NOT EXISTS, but the unique
+ * (session, generation) index lets one insert: ON CONFLICT DO NOTHING waits for it and turns the
+ * other's rows into no-ops (both carry the same derived hashes). That loser's snapshot predates
+ * the winner's rows, so it reads the current row again in a statement of its own.
+ */
+const START_RENEWED_SQL = `
+with live as (
+  select id from sessions
+  where id = $1 and revoked_at is null and idle_expires_at > $4::bigint and absolute_expires_at > $4::bigint
+  for share
+), current_row as (
+  select token_hash, generation, created_at, consumed_at, replaced_by from refresh_tokens
+  where session_id = $1 and consumed_at is null order by generation desc limit 1
+), started as (
+  insert into refresh_tokens (token_hash, session_id, generation, created_at, consumed_at, replaced_by)
+  select v.token_hash, $1, v.generation, $4::bigint, v.consumed_at, v.replaced_by
+  from (values ($2::text, 0, $4::bigint, $3::text), ($3::text, 1, null::bigint, null::text)) as v(token_hash, generation, consumed_at, replaced_by)
+  where not exists (select 1 from current_row) and exists (select 1 from live)
+    and not exists (select 1 from refresh_tokens where session_id = $1)
+  on conflict do nothing
+  returning 1
+)
+select (select count(*) from started)::int as started, c.token_hash as "tokenHash", c.generation,
+  c.created_at::float8 as "createdAt", c.consumed_at::float8 as "consumedAt", c.replaced_by as "replacedBy"
+from (select 1) as one left join current_row c on true`
+
 const CURRENT_SQL = `
 select token_hash as "tokenHash", session_id as "sessionId", generation, created_at::float8 as "createdAt",
   consumed_at::float8 as "consumedAt", replaced_by as "replacedBy"
 from refresh_tokens where session_id = $1 and consumed_at is null order by generation desc limit 1`
 
-export function createRefreshTokenOps(db: PgDb & { $client: Pool }) {
+export function createRefreshTokenOps(db: PgDb & { $client: Pool }, chainHints?: RefreshChainHints) {
   const pool = db.$client
+  async function findCurrent(sessionId: string): Promise<RefreshTokenRecord | null> {
+    // A named statement on the pool (prepared once per connection), no query building per call.
+    const { rows } = await pool.query<RefreshTokenRecord>({ name: 'gatehouse_current_refresh_token', text: CURRENT_SQL, values: [sessionId] })
+    return rows[0] ?? null
+  }
   return {
     async startRefreshChain(start: { sessionId: string; tokenHash: string; now: Millis }): Promise<boolean> {
       // One statement: insert generation 0 only for a live session with no token yet. Two racing
@@ -57,11 +93,28 @@ export function createRefreshTokenOps(db: PgDb & { $client: Pool }) {
         on conflict do nothing`)
       return result.rowCount === 1
     },
-    async findCurrentRefreshToken(sessionId: string): Promise<RefreshTokenRecord | null> {
-      // A named statement on the pool (prepared once per connection), no query building per call.
-      const { rows } = await pool.query<RefreshTokenRecord>({ name: 'gatehouse_current_refresh_token', text: CURRENT_SQL, values: [sessionId] })
-      return rows[0] ?? null
+    async startRenewedRefreshChain(r: RefreshChainStart): Promise<RefreshChainStartResult> {
+      // The chain's current row as this process's session lookup saw it an instant ago: no round trip.
+      const seen = chainHints?.take(r.sessionId)
+      if (seen !== undefined) return { started: false, current: seen, recent: true }
+      const { rows } = await pool.query<{ started: number } & Omit<RefreshTokenRecord, 'sessionId' | 'generation'> & { generation: number | null }>({
+        name: 'gatehouse_start_renewed_refresh_chain',
+        text: START_RENEWED_SQL,
+        values: [r.sessionId, r.firstHash, r.successorHash, r.now],
+      })
+      const row = rows[0]!
+      if (row.started === 2) {
+        return { started: true, successor: { tokenHash: r.successorHash, sessionId: r.sessionId, generation: 1, createdAt: r.now, consumedAt: null, replacedBy: null } }
+      }
+      if (row.generation !== null) {
+        const { started: _, generation, ...rest } = row
+        return { started: false, current: { ...rest, sessionId: r.sessionId, generation } }
+      }
+      // No row in this statement's snapshot: the session is not live, or a racing start committed
+      // while this one waited on it. A new statement sees its rows.
+      return { started: false, current: await findCurrent(r.sessionId) }
     },
+    findCurrentRefreshToken: findCurrent,
     async renewRefreshToken(r: RefreshTokenRenewal): Promise<RefreshTokenRenewalResult> {
       const p = r.prune
       const fast = await pool.query<{ generation: number | null }>({

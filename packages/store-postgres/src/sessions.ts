@@ -2,6 +2,7 @@ import { and, count, desc, eq, gt, inArray, isNull, lt, lte, ne, or } from 'driz
 import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type User } from '@gatehouse/store'
 import type { Pool } from 'pg'
 import type { PgDb } from './db.js'
+import type { RefreshChainHints } from './refresh-chain-hints.js'
 import { sessions, users } from './schema.js'
 
 type Row = typeof sessions.$inferSelect
@@ -22,7 +23,9 @@ const toRow = ({ previousCredentials, ...session }: Session) => ({
  * The per-request lookup as one named prepared statement: parsed and planned once per
  * connection, and no query builder per call (drizzle's costs a few hundred µs). Times come back
  * as float8 (exact below 2^53), so node-postgres parses them as numbers, as drizzle's bigint
- * columns in 'number' mode do; jsonb roles arrive parsed.
+ * columns in 'number' mode do; jsonb roles arrive parsed. It also reads the session's refresh
+ * chain's current row (one index probe), noted for the session's first renewal on this process
+ * (see refresh-chain-hints.ts): on a session-cache miss that saves the renewal a round trip.
  */
 const FIND_SESSION_WITH_USER = {
   name: 'gatehouse_find_session_with_user',
@@ -32,7 +35,13 @@ const FIND_SESSION_WITH_USER = {
       s.absolute_expires_at::float8 as absolute_expires_at, s.revoked_at::float8 as revoked_at, s.revoked_reason,
       u.username, u.password_hash, u.roles, u.suspended_at::float8 as suspended_at,
       u.password_changed_at::float8 as password_changed_at, u.created_at::float8 as user_created_at, u.updated_at::float8 as user_updated_at
-    from sessions s join users u on u.id = s.user_id where s.id = $1`,
+      , r.token_hash as refresh_token_hash, r.generation as refresh_generation, r.created_at::float8 as refresh_created_at
+    from sessions s join users u on u.id = s.user_id
+    left join lateral (
+      select token_hash, generation, created_at from refresh_tokens
+      where session_id = s.id and consumed_at is null order by generation desc limit 1
+    ) r on true
+    where s.id = $1`,
 }
 
 interface JoinedRow {
@@ -59,6 +68,9 @@ interface JoinedRow {
   password_changed_at: number
   user_created_at: number
   user_updated_at: number
+  refresh_token_hash: string | null
+  refresh_generation: number | null
+  refresh_created_at: number | null
 }
 
 const fromJoined = (r: JoinedRow): { session: Session; user: User } => ({
@@ -99,14 +111,20 @@ export const liveSession = (now: Millis) =>
 // second UPDATE of the same row waits for the first to commit and then re-checks its WHERE
 // against the new row version; so of racing rotations (or revocations) on any number of
 // gateways exactly one matches, and the others update nothing.
-export function createSessionOps(db: PgDb, pool: Pool) {
+export function createSessionOps(db: PgDb, pool: Pool, chainHints?: RefreshChainHints) {
   return {
     async createSession(session: Session): Promise<void> {
       await db.insert(sessions).values(toRow(session))
     },
     async findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null> {
       const { rows } = await pool.query<JoinedRow>({ ...FIND_SESSION_WITH_USER, values: [id] })
-      return rows[0] === undefined ? null : fromJoined(rows[0])
+      const row = rows[0]
+      if (row === undefined) return null
+      chainHints?.note(
+        id,
+        row.refresh_token_hash === null ? null : { tokenHash: row.refresh_token_hash, generation: row.refresh_generation!, createdAt: row.refresh_created_at! },
+      )
+      return fromJoined(row)
     },
     async findSession(id: string): Promise<Session | null> {
       const [row] = await db.select().from(sessions).where(eq(sessions.id, id))

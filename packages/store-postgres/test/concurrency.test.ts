@@ -113,6 +113,39 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     expect(results.filter(Boolean)).toHaveLength(1)
   })
 
+  it('renewed chain start: of racers on two gateways exactly one starts it, every other answers its row', async () => {
+    for (let round = 0; round < 5; round++) {
+      const user = await a.createUser(newUser())
+      const s = newSession(user.id)
+      await a.createSession(s)
+      const [h0, h1] = [hash(), hash()]
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => either(i).startRenewedRefreshChain({ sessionId: s.id, firstHash: h0, successorHash: h1, now: T0 })),
+      )
+      const successor = { tokenHash: h1, sessionId: s.id, generation: 1, createdAt: T0, consumedAt: null, replacedBy: null }
+      expect(results.filter((r) => r.started)).toEqual([{ started: true, successor }])
+      for (const r of results) if (!r.started) expect(r).toEqual({ started: false, current: successor })
+    }
+  })
+
+  it('a session lookup notes the chain\'s current row: the first renewed start on that gateway answers it once, as recent', async () => {
+    const user = await a.createUser(newUser())
+    const s = newSession(user.id)
+    await a.createSession(s)
+    const start = (store: typeof a) => store.startRenewedRefreshChain({ sessionId: s.id, firstHash: hash(), successorHash: hash(), now: T0 })
+    // No chain when looked up: nothing believed, the chain is started.
+    await a.findSessionWithUser(s.id)
+    const started = await start(a)
+    expect(started).toMatchObject({ started: true, successor: { generation: 1 } })
+    const current = started.started ? started.successor : undefined
+    // (A cached session is not read again: `fresh`, as a lookup that misses the cache.)
+    await a.findSessionWithUser(s.id, { fresh: true })
+    expect(await start(a)).toEqual({ started: false, current, recent: true })
+    expect(await start(a)).toEqual({ started: false, current })
+    // Another gateway's lookups are its own.
+    expect(await start(b)).toEqual({ started: false, current })
+  })
+
   it('rate limits: of 60 reservations on two gateways, exactly the limit are allowed, the first insert raced too', async () => {
     const client: RateLimitPolicy = { windowMs: 15 * 60_000, maxFailures: 5, baseLockMs: 60_000, maxLockMs: 3_600_000, forgetAfterMs: 86_400_000 }
     const address = { ...client, maxFailures: 1000 }

@@ -1,5 +1,5 @@
 import { and, eq, gt, isNull, lt } from 'drizzle-orm'
-import type { Millis, RefreshTokenPruning, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
+import type { Millis, RefreshChainStart, RefreshChainStartResult, RefreshTokenPruning, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { refreshTokens, sessions } from './schema.js'
 
@@ -18,6 +18,12 @@ const INSERT_SQL = `insert into refresh_tokens (token_hash, session_id, generati
   values (?, ?, ?, ?, null, null)`
 const CURRENT_SQL = `select token_hash, session_id, generation, created_at, consumed_at, replaced_by from refresh_tokens
   where session_id = ? and consumed_at is null order by generation desc limit 1`
+// A session's first renewal on a process when it has no chain yet: generation 0 stored consumed
+// by generation 1, for a live session with no token at all.
+const LIVE_SQL = `select 1 as live from sessions where id = ? and revoked_at is null and idle_expires_at > ? and absolute_expires_at > ?`
+const ANY_SQL = `select 1 as any from refresh_tokens where session_id = ? limit 1`
+const START_SQL = `insert into refresh_tokens (token_hash, session_id, generation, created_at, consumed_at, replaced_by)
+  values (?, ?, 0, ?, ?, ?), (?, ?, 1, ?, null, null)`
 const PRUNE_SQL = `delete from refresh_tokens
   where session_id = ? and consumed_at is not null and generation < ? and (consumed_at < ? or generation < ?)`
 
@@ -53,6 +59,19 @@ export function createRefreshTokenOps(db: SqliteDb) {
     if (r.prune) pruneRows(r.sessionId, generation, r.prune)
     return { tokenHash: r.successorHash, sessionId: r.sessionId, generation, createdAt: r.now, consumedAt: null, replacedBy: null }
   })
+  const live = client.prepare<[string, number, number]>(LIVE_SQL)
+  const any = client.prepare<[string]>(ANY_SQL)
+  const start = client.prepare(START_SQL)
+  // Under the write lock (immediate): racing starters, in this process or another, serialise
+  // here, and all but the first find a token and read the current row instead.
+  const startRenewed = client.transaction((r: RefreshChainStart): RefreshChainStartResult => {
+    if (live.get(r.sessionId, r.now, r.now) === undefined || any.get(r.sessionId) !== undefined) {
+      const row = current.get(r.sessionId)
+      return { started: false, current: row === undefined ? null : recordOf(row) }
+    }
+    start.run(r.firstHash, r.sessionId, r.now, r.now, r.successorHash, r.successorHash, r.sessionId, r.now)
+    return { started: true, successor: { tokenHash: r.successorHash, sessionId: r.sessionId, generation: 1, createdAt: r.now, consumedAt: null, replacedBy: null } }
+  })
   const pruneRows = (sessionId: string, generation: number, p: RefreshTokenPruning) =>
     prune.run(sessionId, generation - p.keepLast, p.consumedBefore, generation - p.keepAtMost)
 
@@ -70,6 +89,12 @@ export function createRefreshTokenOps(db: SqliteDb) {
         },
         { behavior: 'immediate' },
       )
+    },
+    async startRenewedRefreshChain(r: RefreshChainStart): Promise<RefreshChainStartResult> {
+      // A session that has a chain (a restart, another process) is one read, without the write lock.
+      const row = current.get(r.sessionId)
+      if (row !== undefined) return { started: false, current: recordOf(row) }
+      return startRenewed.immediate(r)
     },
     async findCurrentRefreshToken(sessionId: string): Promise<RefreshTokenRecord | null> {
       const row = current.get(sessionId)

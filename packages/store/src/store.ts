@@ -6,6 +6,8 @@ import type {
   KeyRetirement,
   Millis,
   NewUser,
+  RefreshChainStart,
+  RefreshChainStartResult,
   RefreshTokenRecord,
   RefreshTokenRenewal,
   RefreshTokenRenewalResult,
@@ -118,8 +120,20 @@ export interface RefreshTokenStore {
   /**
    * Starts a session's chain with its generation-0 token, only if the session is live at `now`
    * and has no token yet (of racing starters one inserts). True when this call inserted it.
+   * (Tools and tests only: the gateway starts a chain with startRenewedRefreshChain; the two must
+   * not race on one session, so no gateway version that starts chains with this one should share
+   * a store with one that starts them renewed.)
    */
   startRefreshChain(start: { sessionId: string; tokenHash: string; now: Millis }): Promise<boolean>
+  /**
+   * A session's first renewal on a process, in one atomic step (SQLite: one immediate
+   * transaction of prepared statements; Postgres: one statement): if the session is live at
+   * `now` and has no token yet, stores its generation-0 token already consumed at `now` and
+   * replaced by its generation-1 successor, and answers `started` (of racing starters exactly one
+   * does). Otherwise it stores nothing and answers the session's unconsumed token (as
+   * findCurrentRefreshToken, read after any racing start committed), or null.
+   */
+  startRenewedRefreshChain(start: RefreshChainStart): Promise<RefreshChainStartResult>
   /** The session's unconsumed token, or null. */
   findCurrentRefreshToken(sessionId: string): Promise<RefreshTokenRecord | null>
   /**

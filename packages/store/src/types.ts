@@ -191,6 +191,27 @@ export interface RefreshTokenRenewal {
   prune?: RefreshTokenPruning
 }
 
+/** A chain started already renewed: generation 0 consumed by generation 1 (see startRenewedRefreshChain). */
+export interface RefreshChainStart {
+  sessionId: string
+  /** Hash of the generation-0 token, stored consumed at `now`. */
+  firstHash: string
+  /** Hash of its successor, the generation-1 token, stored unconsumed. */
+  successorHash: string
+  now: Millis
+}
+
+export type RefreshChainStartResult =
+  /** This call started the chain; `successor` is its current (generation 1) token. */
+  | { started: true; successor: RefreshTokenRecord }
+  /**
+   * The session already had a chain (this is its unconsumed token) or is not live (null).
+   * `recent`: the row is not read now but as this process's session lookup saw it an instant
+   * ago (Postgres: one round trip less), so it may have been consumed since: the caller
+   * believes it as it would a remembered generation, and reads the row if the renewal fails.
+   */
+  | { started: false; current: RefreshTokenRecord | null; recent?: true }
+
 /**
  * After a renewal to generation G, the session's consumed tokens of generation below
  * G - `keepLast` are deleted if consumed before `consumedBefore` (past the race window), and

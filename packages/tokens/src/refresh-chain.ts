@@ -41,6 +41,14 @@ import type { Clock, TokenAudit } from './ports.js'
  * master-key check runs there (a remembered generation was derived and accepted by the store
  * under this key).
  *
+ * Cheap starts. A session has no chain until its first mint, and that first renewal is one store
+ * call: when the session is live and has no token, the store inserts token(session, 0) already
+ * consumed by token(session, 1) (so every mint still consumes a token) and answers that it
+ * started it; otherwise it answers the current row, which the renewal then consumes. Of racing
+ * starters (requests, processes, gateways) exactly one starts the chain; the others renew the
+ * row it stored, as any parallel renewal. Token 0 never leaves that store call: a presentation
+ * of it is a replay like any consumed token's.
+ *
  * Bounded rows. Each renewal deletes the session's consumed rows but the last KEEP_LAST ones,
  * when consumed more than the race window ago, and beyond the last KEEP_AT_MOST in any case.
  * A token whose row was deleted is still recognised: it carries its generation and its HMAC,
@@ -121,25 +129,58 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
     if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.keys().next().value!)
   }
 
-  async function current(sessionId: string): Promise<RefreshTokenHandle> {
-    let row = await store.findCurrentRefreshToken(sessionId)
-    if (row === null) {
-      // First token of this session; of racing starters one inserts, all then read the same row.
-      const token = derive(sessionId, 0)
-      const started = await store.startRefreshChain({ sessionId, tokenHash: sha256(token), now: clock.now() })
-      if (started) {
-        remember(sessionId, 0)
-        return { generation: 0, token }
-      }
-      row = await store.findCurrentRefreshToken(sessionId)
-      if (row === null) throw new TokenError('ERR_SESSION_ENDED', 'the session has ended')
+  /**
+   * The session's chain as this process first meets it: started already renewed (generation 0
+   * consumed by 1, one store call) when it has none, else its current row, master-key checked.
+   */
+  async function open(sessionId: string): Promise<{ started: true; generation: number } | { started: false; generation: number; recent: boolean }> {
+    const started = await store.startRenewedRefreshChain({
+      sessionId,
+      firstHash: sha256(derive(sessionId, 0)),
+      successorHash: sha256(derive(sessionId, 1)),
+      now: clock.now(),
+    })
+    if (started.started) {
+      remember(sessionId, started.successor.generation)
+      return { started: true, generation: started.successor.generation }
     }
-    const token = derive(sessionId, row.generation)
-    if (sha256(token) !== row.tokenHash) {
+    const row = started.current
+    if (row === null) throw new TokenError('ERR_SESSION_ENDED', 'the session has ended')
+    if (sha256(derive(sessionId, row.generation)) !== row.tokenHash) {
       throw new TokenError('ERR_MASTER_KEY_MISMATCH', 'GATEHOUSE_MASTER_KEY does not derive the refresh tokens in the store')
     }
     remember(sessionId, row.generation)
-    return { generation: row.generation, token }
+    return { started: false, generation: row.generation, recent: started.recent === true }
+  }
+
+  async function current(sessionId: string): Promise<RefreshTokenHandle> {
+    const { generation } = await open(sessionId)
+    return { generation, token: derive(sessionId, generation) }
+  }
+
+  /**
+   * One compare-and-set presenting token(session, generation) where `generation` is only a
+   * belief (remembered, or seen by a lookup an instant ago). Undefined when the belief was stale
+   * (the chain advanced elsewhere long ago, or the row was pruned): not a reuse by anyone; the
+   * caller reads the current row and renews that, as without memory.
+   */
+  async function believed(subject: { sessionId: string; userId: string }, generation: number): Promise<RenewalResult | undefined> {
+    const { sessionId } = subject
+    const now = clock.now()
+    const result = await consume(sessionId, generation, derive(sessionId, generation), now)
+    if (result.outcome === 'renewed') {
+      remember(sessionId, result.successor.generation)
+      return { renewed: true, generation: result.successor.generation }
+    }
+    if (result.outcome === 'session_ended') {
+      remembered.delete(sessionId)
+      throw new TokenError('ERR_SESSION_ENDED', 'the session has ended')
+    }
+    // 'consumed' within the race window: a parallel renewal of this process or another gateway
+    // advanced the chain an instant ago, as when the row was read just before.
+    if (result.outcome === 'consumed' && isRace(result.token, now)) return { renewed: false, race: true }
+    remembered.delete(sessionId)
+    return undefined
   }
 
   const consume = (sessionId: string, generation: number, presented: string, now: number) =>
@@ -166,29 +207,27 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
     },
     async renew(subject, presented) {
       const { sessionId } = subject
+      let generation: number | null
       if (presented === undefined) {
         // The steady path: one compare-and-set with the remembered generation.
         const known = remembered.get(sessionId)
         if (known !== undefined) {
-          const now = clock.now()
-          const result = await consume(sessionId, known, derive(sessionId, known), now)
-          if (result.outcome === 'renewed') {
-            remember(sessionId, result.successor.generation)
-            return { renewed: true, generation: result.successor.generation }
-          }
-          if (result.outcome === 'session_ended') {
-            remembered.delete(sessionId)
-            throw new TokenError('ERR_SESSION_ENDED', 'the session has ended')
-          }
-          // 'consumed' within the race window: a parallel renewal of this process or another
-          // gateway advanced the chain an instant ago, as when the row was read just before.
-          if (result.outcome === 'consumed' && isRace(result.token, now)) return { renewed: false, race: true }
-          // Otherwise the memory is stale (advanced elsewhere long ago, or pruned): not a
-          // reuse by anyone. Read the current row and renew that, as without memory.
-          remembered.delete(sessionId)
+          const renewed = await believed(subject, known)
+          if (renewed !== undefined) return renewed
         }
-      }
-      const generation = presented === undefined ? (await current(sessionId)).generation : generationOf(sessionId, presented)
+        // This process's first renewal of the session (or its memory was stale): a chain that
+        // had none is started renewed; else its current row, read now or as this process's
+        // session lookup saw it an instant ago (`recent`: believed like a remembered generation).
+        let opened = await open(sessionId)
+        if (opened.started) return { renewed: true, generation: opened.generation }
+        if (opened.recent) {
+          const renewed = await believed(subject, opened.generation)
+          if (renewed !== undefined) return renewed
+          opened = await open(sessionId)
+          if (opened.started) return { renewed: true, generation: opened.generation }
+        }
+        generation = opened.generation
+      } else generation = generationOf(sessionId, presented)
       if (generation === null) throw new TokenError('ERR_REFRESH_TOKEN_UNKNOWN', 'not a refresh token of this session')
       const now = clock.now()
       const result = await consume(sessionId, generation, presented ?? derive(sessionId, generation), now)

@@ -175,22 +175,23 @@ describe('spread renewals (jitter)', () => {
 })
 
 describe('cheap renewals', () => {
-  it('a steady renewal is one store call; the first on a process reads the current row first', async () => {
+  it('a steady renewal is one store call; a chain\'s first is one call too; the first on another process reads the row first', async () => {
     const { store } = await sqliteFile()
     const clock = new Clock()
     const { tokens, calls } = await issuerOn(store, clock)
     const subject = await liveSubject(store, clock)
     await tokens.tokenFor(subject, 'orders')
-    // The first renewal of the chain: look, start it, renew.
-    expect(calls).toEqual({ findCurrentRefreshToken: 1, startRefreshChain: 1, renewRefreshToken: 1 })
+    // The first renewal of the chain: one call starts it already renewed (generation 0 consumed by 1).
+    expect(calls).toEqual({ startRenewedRefreshChain: 1 })
+    expect(await store.findCurrentRefreshToken(subject.sessionId)).toMatchObject({ generation: 1 })
     for (let i = 0; i < 5; i++) await tokens.tokenFor(subject, 'orders', { fresh: true })
-    expect(calls).toEqual({ findCurrentRefreshToken: 1, startRefreshChain: 1, renewRefreshToken: 6 })
+    expect(calls).toEqual({ startRenewedRefreshChain: 1, renewRefreshToken: 5 })
 
     // A second process (a restart) reads the row once, then renews with one call each time.
     const other = await issuerOn(store, clock)
     await other.tokens.tokenFor(subject, 'orders')
     await other.tokens.tokenFor(subject, 'orders', { fresh: true })
-    expect(other.calls).toEqual({ findCurrentRefreshToken: 1, renewRefreshToken: 2 })
+    expect(other.calls).toEqual({ startRenewedRefreshChain: 1, renewRefreshToken: 2 })
     expect(await store.findCurrentRefreshToken(subject.sessionId)).toMatchObject({ generation: 8 })
   })
 
@@ -277,7 +278,7 @@ describe('bounded refresh-token rows', () => {
     await expect(tokens.refreshTokens.renew(subject, stolen.token)).rejects.toMatchObject({ code: 'ERR_REFRESH_TOKEN_REUSED' })
     expect(await store.findSession(subject.sessionId)).toMatchObject({ revokedReason: 'reuse_detected' })
     expect(audits.filter((x) => x.type === 'refresh_token.reuse_detected')).toEqual([
-      { type: 'refresh_token.reuse_detected', entry: { userId: subject.userId, sessionId: subject.sessionId, details: { generation: 0, consumedAt: null, pruned: true } } },
+      { type: 'refresh_token.reuse_detected', entry: { userId: subject.userId, sessionId: subject.sessionId, details: { generation: stolen.generation, consumedAt: null, pruned: true } } },
     ])
     await expect(tokens.tokenFor(subject, 'orders')).rejects.toMatchObject({ code: 'ERR_SESSION_ENDED' })
   })
@@ -296,6 +297,40 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
     await parallelMintsOnTwoIssuers(a, b)
   })
 
+  it('a session\'s first renewal on a process believes the row its lookup saw; a stale one (consumed, or pruned) is re-read, never a reuse', async () => {
+    const url = await pg.cluster!.createDatabase('renewals_hint')
+    const [store, other] = [await createPostgresStore({ url }), await createPostgresStore({ url })]
+    opened.push(store, other)
+    const clock = new Clock()
+    const b = await issuerOn(other, clock)
+    const [fresh, consumed, pruned] = [await liveSubject(store, clock), await liveSubject(store, clock), await liveSubject(store, clock)]
+    for (const subject of [fresh, consumed, pruned]) await b.tokens.tokenFor(subject, 'orders') // generation 1
+    // A new process: its session lookups (as the gateway's authenticate does) see generation 1.
+    const a = await issuerOn(store, clock)
+    for (const subject of [fresh, consumed, pruned]) await store.findSessionWithUser(subject.sessionId)
+    // Elsewhere, `consumed` renews once and `pruned` five times (its generation 1 row deleted),
+    // each past the race window by the gateways' clock.
+    for (let i = 0; i < 5; i++) {
+      clock.advance(RACE_WINDOW_MS + 1)
+      if (i === 0) await b.tokens.tokenFor(consumed, 'orders', { fresh: true })
+      await b.tokens.tokenFor(pruned, 'orders', { fresh: true })
+    }
+    clock.advance(RACE_WINDOW_MS + 1)
+
+    await a.tokens.tokenFor(fresh, 'orders')
+    // The lookup's row, believed: one call that reads nothing, and the compare-and-set.
+    expect(a.calls).toEqual({ startRenewedRefreshChain: 1, renewRefreshToken: 1 })
+    await a.tokens.tokenFor(consumed, 'orders')
+    await a.tokens.tokenFor(pruned, 'orders')
+    // Each stale belief: the failed compare-and-set, a read, and the renewal of the current row.
+    expect(a.calls).toEqual({ startRenewedRefreshChain: 5, renewRefreshToken: 5 })
+    expect(await store.findCurrentRefreshToken(fresh.sessionId)).toMatchObject({ generation: 2 })
+    expect(await store.findCurrentRefreshToken(consumed.sessionId)).toMatchObject({ generation: 3 })
+    expect(await store.findCurrentRefreshToken(pruned.sessionId)).toMatchObject({ generation: 7 })
+    for (const subject of [fresh, consumed, pruned]) expect(await store.findSession(subject.sessionId)).toMatchObject({ revokedAt: null })
+    expect([...a.audits, ...b.audits].filter((x) => x.type === 'refresh_token.reuse_detected')).toEqual([])
+  })
+
   it('a stale remembered generation is re-read, and a replayed token whose row was pruned revokes', async () => {
     const url = await pg.cluster!.createDatabase('renewals_stale')
     const [store, other] = [await createPostgresStore({ url }), await createPostgresStore({ url })]
@@ -311,10 +346,10 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
       clock.advance(RACE_WINDOW_MS + 1)
     }
     await a.tokens.tokenFor(subject, 'orders', { fresh: true })
-    expect(await store.findCurrentRefreshToken(subject.sessionId)).toMatchObject({ generation: 7 })
+    expect(await store.findCurrentRefreshToken(subject.sessionId)).toMatchObject({ generation: stolen.generation + 7 })
     expect(a.audits).toEqual([])
     await expect(b.tokens.refreshTokens.renew(subject, stolen.token)).rejects.toMatchObject({ code: 'ERR_REFRESH_TOKEN_REUSED' })
-    expect(b.audits).toMatchObject([{ type: 'refresh_token.reuse_detected', entry: { details: { generation: 0, pruned: true } } }])
+    expect(b.audits).toMatchObject([{ type: 'refresh_token.reuse_detected', entry: { details: { generation: stolen.generation, pruned: true } } }])
     expect(await store.findSession(subject.sessionId)).toMatchObject({ revokedReason: 'reuse_detected' })
   })
 })

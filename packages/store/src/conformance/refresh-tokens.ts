@@ -49,6 +49,61 @@ export function refreshTokenConformance(store: () => Store): void {
     expect(results.filter(Boolean)).toHaveLength(1)
   })
 
+  it('starts a chain already renewed, once: generation 0 consumed by generation 1', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    const [h0, h1] = [hash(), hash()]
+    const successor = { tokenHash: h1, sessionId: session.id, generation: 1, createdAt: T0, consumedAt: null, replacedBy: null }
+    expect(await s.startRenewedRefreshChain({ sessionId: session.id, firstHash: h0, successorHash: h1, now: T0 })).toEqual({ started: true, successor })
+    expect(await s.findCurrentRefreshToken(session.id)).toEqual(successor)
+    // Again (another process's first renewal): nothing stored, the current row answered.
+    expect(await s.startRenewedRefreshChain({ sessionId: session.id, firstHash: hash(), successorHash: hash(), now: T0 + 1 })).toEqual({
+      started: false,
+      current: successor,
+    })
+    // Generation 0 is a consumed token with its successor, like any renewal's.
+    expect(await s.renewRefreshToken({ sessionId: session.id, presentedHash: h0, successorHash: hash(), now: T0 + 2 })).toEqual({
+      outcome: 'consumed',
+      token: { tokenHash: h0, sessionId: session.id, generation: 0, createdAt: T0, consumedAt: T0, replacedBy: h1 },
+    })
+    expect(await s.renewRefreshToken({ sessionId: session.id, presentedHash: h1, successorHash: hash(), now: T0 + 3 })).toMatchObject({
+      outcome: 'renewed',
+      successor: { generation: 2 },
+    })
+  })
+
+  it('starts no renewed chain for a revoked, expired or unknown session; an ended session’s chain is only answered', async () => {
+    const s = store()
+    const revoked = await liveSession(s)
+    const expired = await liveSession(s, { idleExpiresAt: T0 + 10 })
+    const ended = await liveSession(s)
+    const h = hash()
+    await s.startRenewedRefreshChain({ sessionId: ended.id, firstHash: hash(), successorHash: h, now: T0 })
+    await s.revokeSession(revoked.id, 'logout', T0)
+    await s.revokeSession(ended.id, 'logout', T0)
+    const start = (sessionId: string, now: number) => s.startRenewedRefreshChain({ sessionId, firstHash: hash(), successorHash: hash(), now })
+    expect(await start(revoked.id, T0 + 1)).toEqual({ started: false, current: null })
+    expect(await start(expired.id, T0 + 10)).toEqual({ started: false, current: null })
+    expect(await start('unknown', T0)).toEqual({ started: false, current: null })
+    expect(await s.findCurrentRefreshToken(revoked.id)).toBeNull()
+    expect(await s.findCurrentRefreshToken(expired.id)).toBeNull()
+    // The renewal of that row is what refuses it.
+    expect(await start(ended.id, T0 + 1)).toMatchObject({ started: false, current: { tokenHash: h, generation: 1 } })
+    expect(await s.renewRefreshToken({ sessionId: ended.id, presentedHash: h, successorHash: hash(), now: T0 + 2 })).toEqual({ outcome: 'session_ended' })
+  })
+
+  it('of many concurrent renewed starts exactly one starts the chain; the others answer its row', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    const [h0, h1] = [hash(), hash()]
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => s.startRenewedRefreshChain({ sessionId: session.id, firstHash: h0, successorHash: h1, now: T0 })),
+    )
+    const successor = { tokenHash: h1, sessionId: session.id, generation: 1, createdAt: T0, consumedAt: null, replacedBy: null }
+    expect(results.filter((r) => r.started)).toEqual([{ started: true, successor }])
+    for (const r of results) if (!r.started) expect(r).toEqual({ started: false, current: successor })
+  })
+
   it('renewal consumes the presented token and stores its successor', async () => {
     const s = store()
     const session = await liveSession(s)
