@@ -92,10 +92,10 @@ describe('CLI sessions and prune', () => {
     expect(await runCli(['sessions', 'list', 'alice'], list.cli, gw.clock)).toBe(0)
     expect(list.out).toHaveLength(2)
     const phoneId = list.out.find((l) => l.includes('Phone'))!.split(' ')[0]!
-    expect(await runCli(['sessions', 'revoke', 'alice', '--session', phoneId], io(gw).cli, gw.clock)).toBe(0)
+    expect(await runCli(['sessions', 'revoke', 'alice', `--session=${phoneId}`], io(gw).cli, gw.clock)).toBe(0)
     expect((await gw.request('/auth/session', { cookie: b })).status).toBe(401)
     expect((await gw.request('/auth/session', { cookie: a })).status).toBe(200)
-    expect(await runCli(['sessions', 'revoke', 'alice', '--session', phoneId], io(gw).cli, gw.clock)).toBe(1)
+    expect(await runCli(['sessions', 'revoke', 'alice', `--session=${phoneId}`], io(gw).cli, gw.clock)).toBe(1)
     expect(await runCli(['sessions', 'revoke', 'alice'], io(gw).cli, gw.clock)).toBe(0)
     expect((await gw.request('/auth/session', { cookie: a })).status).toBe(401)
     expect(await runCli(['sessions', 'list'], io(gw).cli, gw.clock)).toBe(2)

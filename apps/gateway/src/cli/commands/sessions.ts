@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import { GatewayError } from '../../errors.js'
 import { UsageError, type CliContext } from '../io.js'
 
-export const SESSIONS_USAGE = ['sessions list <username>', 'sessions revoke <username> [--session ID]']
+export const SESSIONS_USAGE = ['sessions list <username>', 'sessions revoke <username> [--session=ID]']
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
