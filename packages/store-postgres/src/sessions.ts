@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, inArray, isNull, lt, lte, ne, or } from 'drizzle-orm'
-import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type User } from '@gatehouse/store'
+import { decodePreviousCredentials, encodePreviousCredentials, sessionFromColumns, type SessionColumns, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type User } from '@gatehouse/store'
 import type { Pool } from 'pg'
 import type { PgDb } from './db.js'
 import type { RefreshChainHints } from './refresh-chain-hints.js'
@@ -44,23 +44,7 @@ const FIND_SESSION_WITH_USER = {
     where s.id = $1`,
 }
 
-interface JoinedRow {
-  id: string
-  user_id: string
-  credential_hash: string
-  previous_credentials: string
-  credential_rotated_at: number
-  device_name: string
-  user_agent: string
-  client_ip: string
-  ua_family_hash: string | null
-  network_hash: string | null
-  created_at: number
-  last_seen_at: number
-  idle_expires_at: number
-  absolute_expires_at: number
-  revoked_at: number | null
-  revoked_reason: string | null
+interface JoinedRow extends SessionColumns {
   username: string
   password_hash: string
   roles: string[]
@@ -74,24 +58,7 @@ interface JoinedRow {
 }
 
 const fromJoined = (r: JoinedRow): { session: Session; user: User } => ({
-  session: {
-    id: r.id,
-    userId: r.user_id,
-    credentialHash: r.credential_hash,
-    previousCredentials: decodePreviousCredentials(r.previous_credentials),
-    credentialRotatedAt: r.credential_rotated_at,
-    deviceName: r.device_name,
-    userAgent: r.user_agent,
-    clientIp: r.client_ip,
-    uaFamilyHash: r.ua_family_hash,
-    networkHash: r.network_hash,
-    createdAt: r.created_at,
-    lastSeenAt: r.last_seen_at,
-    idleExpiresAt: r.idle_expires_at,
-    absoluteExpiresAt: r.absolute_expires_at,
-    revokedAt: r.revoked_at,
-    revokedReason: r.revoked_reason as RevocationReason | null,
-  },
+  session: sessionFromColumns(r),
   user: {
     id: r.user_id,
     username: r.username,

@@ -1,4 +1,4 @@
-import { decodePreviousCredentials, type RevocationReason, type Session, type User } from '@gatehouse/store'
+import { sessionFromColumns, type SessionColumns, type Session, type User } from '@gatehouse/store'
 
 export const SESSION_WITH_USER_SQL = `
 SELECT s.id, s.user_id, s.credential_hash, s.previous_credentials, s.credential_rotated_at,
@@ -10,23 +10,7 @@ SELECT s.id, s.user_id, s.credential_hash, s.previous_credentials, s.credential_
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = ?`
 
-export interface JoinedRow {
-  id: string
-  user_id: string
-  credential_hash: string
-  previous_credentials: string
-  credential_rotated_at: number
-  device_name: string
-  user_agent: string
-  client_ip: string
-  ua_family_hash: string | null
-  network_hash: string | null
-  created_at: number
-  last_seen_at: number
-  idle_expires_at: number
-  absolute_expires_at: number
-  revoked_at: number | null
-  revoked_reason: string | null
+export interface JoinedRow extends SessionColumns {
   u_username: string
   u_password_hash: string
   u_roles: string
@@ -38,24 +22,7 @@ export interface JoinedRow {
 
 export function splitJoinedRow(r: JoinedRow): { session: Session; user: User } {
   return {
-    session: {
-      id: r.id,
-      userId: r.user_id,
-      credentialHash: r.credential_hash,
-      previousCredentials: decodePreviousCredentials(r.previous_credentials),
-      credentialRotatedAt: r.credential_rotated_at,
-      deviceName: r.device_name,
-      userAgent: r.user_agent,
-      clientIp: r.client_ip,
-      uaFamilyHash: r.ua_family_hash,
-      networkHash: r.network_hash,
-      createdAt: r.created_at,
-      lastSeenAt: r.last_seen_at,
-      idleExpiresAt: r.idle_expires_at,
-      absoluteExpiresAt: r.absolute_expires_at,
-      revokedAt: r.revoked_at,
-      revokedReason: r.revoked_reason as RevocationReason | null,
-    },
+    session: sessionFromColumns(r),
     user: {
       id: r.user_id,
       username: r.u_username,
