@@ -60,13 +60,21 @@ function predecessorsAfterRotation(retired: string, previous: readonly PreviousC
   return kept
 }
 
+/** What the presented credential is to a session: its current one, a predecessor within the grace, or neither. */
+type CredentialStanding = 'current' | 'in_grace' | 'refused'
+
+function standing(session: Session, presented: string, now: number, graceMs: number): CredentialStanding {
+  if (sameHash(session.credentialHash, presented)) return 'current'
+  return inGrace(session.previousCredentials, presented, now, graceMs) ? 'in_grace' : 'refused'
+}
+
 /** Whether what was read would refuse the request or end the session (expired, reuse). */
-function refusable(found: { session: Session; user: User } | null, presented: string, now: number, graceMs: number): boolean {
+function refusable(found: { session: Session; user: User } | null, credential: CredentialStanding, now: number): boolean {
   if (found === null) return true
   const { session, user } = found
   if (session.revokedAt !== null || user.suspendedAt !== null) return true
   if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) return true
-  return !sameHash(session.credentialHash, presented) && !inGrace(session.previousCredentials, presented, now, graceMs)
+  return credential === 'refused'
 }
 
 export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected' | 'anomaly'
@@ -221,7 +229,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       // The store may answer from a cache that lags behind another gateway's rotation or touch
       // (never behind a revocation): whatever would refuse or end the session is decided on a
       // fresh read. The happy path stays one lookup.
-      if (refusable(found, presented, now, policy.rotateGraceS * 1000)) found = await store.findSessionWithUser(payload.sid, { fresh: true })
+      const graceMs = policy.rotateGraceS * 1000
+      let credential: CredentialStanding = found === null ? 'refused' : standing(found.session, presented, now, graceMs)
+      if (refusable(found, credential, now)) {
+        found = await store.findSessionWithUser(payload.sid, { fresh: true })
+        if (found !== null) credential = standing(found.session, presented, now, graceMs)
+      }
       if (found === null) return { ok: false, failure: 'unknown_session', clearCookie: true }
       const { session, user } = found
       if (session.revokedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true, reason: reasonWord(session.revokedReason) }
@@ -236,10 +249,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       // Suspension revokes every session; this is the second lock on the same door.
       if (user.suspendedAt !== null) return { ok: false, failure: 'revoked', clearCookie: true, reason: 'suspended' }
 
-      const isCurrent = sameHash(session.credentialHash, presented)
+      const isCurrent = credential === 'current'
       // A rotated-out credential counts from its own rotation, however many followed it (a slow
       // request may carry a cookie several rotations old when the period is short).
-      if (!isCurrent && !inGrace(session.previousCredentials, presented, now, policy.rotateGraceS * 1000)) {
+      if (credential === 'refused') {
         // The seal is ours, so this credential was real once: an old copy of the cookie is in use.
         if (await store.revokeSession(session.id, 'reuse_detected', now)) {
           notify([session.id])
@@ -263,7 +276,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         const newHash = hashCredential(credential)
         // Compare-and-set: of parallel requests crossing the rotation, one rotates; the others
         // carry on with what is now the predecessor, accepted within the grace window.
-        const previousCredentials = predecessorsAfterRotation(presented, session.previousCredentials, now, policy.rotateGraceS * 1000)
+        const previousCredentials = predecessorsAfterRotation(presented, session.previousCredentials, now, graceMs)
         if (await store.rotateSessionCredential(session.id, { expectedHash: presented, newHash, now, previousCredentials })) {
           current = { ...current, previousCredentials, credentialHash: newHash, credentialRotatedAt: now }
           setCookie = await setCookieFor({ sid: session.id, cred: credential }, current, now)
