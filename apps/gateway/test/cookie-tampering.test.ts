@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { makeGateway, type TestGateway } from './helpers.js'
+import { sealData } from 'iron-session'
+import { COOKIE_SECRET, cookiePair, makeGateway, type TestGateway } from './helpers.js'
 
 const value = (pair: string) => pair.slice(pair.indexOf('=') + 1)
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -58,7 +59,9 @@ describe('a cookie value is exactly what the gateway issued, or nothing', () => 
     ['a MAC with = padding', (v) => v.replace(/~2$/, '=~2')],
     ['a MAC with == padding', (v) => v.replace(/~2$/, '==~2')],
     ['white space inside', (v) => v.replace('*', ' *')],
-    ['an upper-case salt', (v) => v.replace(/\*([0-9a-f]{64})\*/, (_, s: string) => `*${s.toUpperCase()}*`)],
+    ['a salt put into the keyed form', (v) => v.replace('**', `*${'a'.repeat(64)}*`)],
+    ['both salts put into the keyed form', (v) => v.replaceAll('**', `*${'a'.repeat(64)}*`)],
+    ['another secret id', (v) => v.replace(/^Fe26\.2\*1\*/, 'Fe26.2*2*')],
   ]
 
   it.each(variants)('%s: refused, the cookie cleared, nothing cached', async (_, change) => {
@@ -94,5 +97,46 @@ describe('a cookie value is exactly what the gateway issued, or nothing', () => 
     expect(responses.every((r) => r.status === 401)).toBe(true)
     expect(variants.filter((v) => gw.core.sessions.isCached(v))).toEqual([])
     for (const p of pairs) expect(gw.core.sessions.isCached(value(p))).toBe(true)
+  })
+})
+
+describe('a cookie in the salted form earlier versions sealed', () => {
+  /** What the gateway sealed before keyed seals: iron-session with the secret as a password (a salt per key, per seal). */
+  async function saltedCookie(gw: TestGateway): Promise<string> {
+    const keyed = value(await gw.login('alice'))
+    const payload = await gw.core.sessions.cookie.open(keyed)
+    const salted = await sealData(payload!.payload, { password: { 1: COOKIE_SECRET }, ttl: gw.config.absoluteTtlS })
+    expect(salted).toMatch(/^Fe26\.2\*1\*[0-9a-f]{64}\*/)
+    return salted
+  }
+
+  it('still opens, and comes back re-sealed in the keyed form', async () => {
+    const { gw } = await loggedIn()
+    const salted = await saltedCookie(gw)
+    const res = await gw.request('/auth/session', { cookie: `gatehouse=${salted}` })
+    expect(res.status).toBe(200)
+    const resealed = cookiePair(res)!
+    expect(value(resealed)).toMatch(/^Fe26\.2\*1\*\*[^*]+\*[^*]+\*[0-9]+\*\*[^*]+~2$/)
+    expect((await gw.request('/auth/session', { cookie: resealed })).status).toBe(200)
+    // The same credential: the salted copy is not a stolen-cookie replay, and still works.
+    expect((await gw.request('/auth/session', { cookie: `gatehouse=${salted}` })).status).toBe(200)
+  })
+
+  it.each([
+    ['an upper-case salt', (v: string) => v.replace(/\*([0-9a-f]{64})\*/, (_, s: string) => `*${s.toUpperCase()}*`)],
+    ['its salts taken out', (v: string) => v.replace(/\*[0-9a-f]{64}\*/g, '**')],
+    ['another salt', (v: string) => v.replace(/\*[0-9a-f]{64}\*/, `*${'b'.repeat(64)}*`)],
+  ])('%s: refused', async (_, change) => {
+    const { gw } = await loggedIn()
+    const variant = change(await saltedCookie(gw))
+    expect((await gw.request('/auth/session', { cookie: `gatehouse=${variant}` })).status).toBe(401)
+    expect(gw.core.sessions.isCached(variant)).toBe(false)
+  })
+
+  it('sealed with a password that is not the secret: refused', async () => {
+    const { gw } = await loggedIn()
+    const payload = (await gw.core.sessions.cookie.open(value(await gw.login('alice'))))!.payload
+    const forged = await sealData(payload, { password: { 1: 'another-secret-0123456789-abcdefghijklmn' }, ttl: 3600 })
+    expect((await gw.request('/auth/session', { cookie: `gatehouse=${forged}` })).status).toBe(401)
   })
 })
