@@ -129,10 +129,14 @@ async function measureTarget(target: RenewalTarget, cookies: readonly string[], 
       ...(m.databaseUs === undefined ? {} : { databaseCpuUsPerRequest: per(m.databaseUs, m.result.ok) }),
     })
 
-    // 1. A few sessions' first requests warm the fresh process's code (JIT), unmeasured; then
-    //    every other session's first request on this process: its tokens are minted together.
+    // 1. A tenth of the sessions (at most 100) warm the fresh process, unmeasured: their first
+    //    requests, then the steady run's length of load on them, so that what follows is measured
+    //    on a process that has been serving (its code compiled, its heap grown), as a gateway is
+    //    when a session it has not seen comes by. Then every other session's first request on
+    //    this process: its tokens are minted together.
     const warmup = Math.min(100, Math.ceil(cookies.length / 10))
     assertClean('renewals: code warm-up', await runLoad({ url: gateway.url, connections: s.connections, amount: warmup, requests: requests.slice(0, warmup) }))
+    assertClean('renewals: warm-up load', await runLoad({ url: gateway.url, connections: s.connections, durationS: s.renewalSteadyS, requests: requests.slice(0, warmup) }))
     const mintedFrom = await clock()
     const first = await measured('renewals: first requests', () =>
       runLoad({ url: gateway.url, connections: s.connections, amount: cookies.length - warmup, requests: requests.slice(warmup) }),
