@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto'
 import type { RefreshTokenStore } from '@gatehouse/store'
 import { TokenError } from './errors.js'
 import type { KeyManager } from './key-manager.js'
+import type { SigningKey } from './key-material.js'
 import type { MasterKeyCipher } from './master-key.js'
 import type { Clock, TokenAudit } from './ports.js'
 import { createRefreshChain, type RefreshChain } from './refresh-chain.js'
-import { createJwtSigner } from './jwt-signer.js'
-import { createPasetoSigner, type AccessClaims } from './paseto-signer.js'
+import type { AccessClaims } from './access-claims.js'
+import { createPasetoSigner } from './paseto-signer.js'
 import { createTokenCache, type CachedToken } from './token-cache.js'
 
 /** GATEHOUSE_TOKEN_FORMAT: RFC 9068 JWTs, or the same claims as PASETO v4.public. */
@@ -85,7 +86,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   const random = options.random ?? Math.random
   const format = options.format ?? 'jwt'
   if (format !== 'jwt' && format !== 'paseto') throw new TypeError('format must be "jwt" or "paseto"')
-  const sign = format === 'paseto' ? createPasetoSigner() : createJwtSigner()
+  const sign = format === 'paseto' ? createPasetoSigner() : (key: SigningKey, claims: AccessClaims) => key.signJwt(claims)
   const cache = createTokenCache(options.maxCachedSessions ?? 20_000)
   const refreshTokens = createRefreshChain(options)
   // Mints under way per session and audience: parallel requests that all miss the cache wait

@@ -1,38 +1,27 @@
+import type { KeyObject } from 'node:crypto'
 import { createSigner } from 'fast-jwt'
-import type { SigningKey } from './key-material.js'
-import type { AccessClaims } from './paseto-signer.js'
+import type { AccessClaims } from './access-claims.js'
+import type { SigningAlg } from './key-material.js'
 
-type SignClaims = (claims: AccessClaims) => string
+/** Signs one access token with one key; synchronous. */
+export type JwtSigner = (claims: AccessClaims) => string
 
 /**
- * Signs access tokens as RFC 9068 JWTs (header `{ alg, typ: 'at+jwt', kid }`), synchronously:
- * fast-jwt signs with node:crypto's `crypto.sign` on the calling thread, where jose's WebCrypto
- * signing is a thread-pool job costing three times the CPU. One fast-jwt signer is built per
- * signing key, the first time that key signs, and reused for every token it signs.
+ * The signer of RFC 9068 access tokens for one signing key: header `{ alg, typ: 'at+jwt', kid }`,
+ * the claims as given. fast-jwt signs with node:crypto's `crypto.sign` on the calling thread,
+ * where jose's WebCrypto signing is a thread-pool job that costs more CPU (measured: EdDSA
+ * 104 µs against 44, ES256 93 against 34; RS256 333 against 269, where the RSA maths dominates).
+ * Building one parses the key (about 0.6 ms), so it is built once per key, when the key is
+ * imported, and reused for every token that key signs.
  */
-export function createJwtSigner() {
-  // Keyed by the SigningKey object: the key manager keeps one per kid, and a key that stops
-  // signing takes its signer with it when collected.
-  const signers = new WeakMap<SigningKey, SignClaims>()
-
-  function signerFor(key: SigningKey): SignClaims {
-    let sign = signers.get(key)
-    if (sign === undefined) {
-      sign = createSigner<AccessClaims>({
-        // fast-jwt takes a PEM or a buffer, not a KeyObject; it parses the PEM once, here.
-        key: key.nodeKey.export({ format: 'pem', type: 'pkcs8' }) as string,
-        algorithm: key.alg,
-        kid: key.kid,
-        header: { alg: key.alg, typ: 'at+jwt' },
-        // iat and exp come from the claims (the injected clock): fast-jwt keeps a given iat and
-        // exp as they are, and noTimestamp would drop iat.
-      })
-      signers.set(key, sign)
-    }
-    return sign
-  }
-
-  return function signJwt(key: SigningKey, claims: AccessClaims): string {
-    return signerFor(key)(claims)
-  }
+export function createJwtSigner(kid: string, alg: SigningAlg, privateKey: KeyObject): JwtSigner {
+  return createSigner<AccessClaims>({
+    // fast-jwt takes a PEM or a buffer, not a KeyObject.
+    key: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    algorithm: alg,
+    kid,
+    header: { alg, typ: 'at+jwt' },
+    // iat and exp come from the claims (the injected clock): fast-jwt keeps a given iat and exp
+    // as they are, where its noTimestamp option would drop iat.
+  })
 }

@@ -1,9 +1,10 @@
-import { createPrivateKey, randomBytes, type JsonWebKey as NodeJwk, type KeyObject } from 'node:crypto'
+import { createPrivateKey, randomBytes, type JsonWebKey as NodeJwk } from 'node:crypto'
 import { base64url, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
 import { ImportSecretKeyFactory, type SecretKey as PasetoSecretKey } from 'paseto/v4/public'
 import { PublicProtocol } from 'paseto'
 import type { Millis, SigningKeyRecord } from '@gatehouse/store'
 import { TokenError } from './errors.js'
+import { createJwtSigner, type JwtSigner } from './jwt-signer.js'
 import type { MasterKeyCipher } from './master-key.js'
 
 export const SIGNING_ALGS = ['EdDSA', 'ES256', 'RS256'] as const
@@ -15,17 +16,16 @@ export interface SigningKey {
   alg: SigningAlg
   /**
    * A non-extractable WebCrypto key. Importing it through jose also proves the stored JWK fits
-   * `alg` (key type and curve); access tokens are signed with `nodeKey`.
+   * `alg` (key type and curve); access JWTs are signed by `signJwt`.
    */
   privateKey: CryptoKey
   /**
-   * The same private key as a node:crypto KeyObject, for the JWT signer (jwt-signer.ts), which
-   * signs synchronously with `crypto.sign`. Unlike the CryptoKey it is exportable in memory
-   * (`export()`): node has no non-extractable KeyObject. Nothing here ever exports it except to
-   * build that signer once per kid, and fast-jwt keeps the PKCS#8 PEM it is built from in its
+   * Signs access JWTs with this key (jwt-signer.ts), built once at import. It holds the key as a
+   * node:crypto KeyObject, which unlike the CryptoKey is exportable in memory (node has no
+   * non-extractable KeyObject); fast-jwt also keeps the PKCS#8 PEM it was built from in its
    * module-level cache of parsed keys (at most 1000 entries) for the life of the process.
    */
-  nodeKey: KeyObject
+  signJwt: JwtSigner
   /**
    * The same Ed25519 key as a PASETO v4.public secret key (EdDSA keys only), non-extractable too:
    * the paseto package cannot derive the public half from a non-extractable CryptoKey on Node 20.
@@ -73,9 +73,8 @@ async function pasetoKeyOf(alg: SigningAlg, jwk: JWK): Promise<{ pasetoKey: Pase
   return { pasetoKey: await pasetoImport.ImportSecretKey(`k4.secret.${base64url.encode(both)}`) }
 }
 
-/** A private JWK as a node:crypto KeyObject (see SigningKey.nodeKey). */
-function nodeKeyOf(jwk: JWK): KeyObject {
-  return createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' })
+function jwtSignerOf(kid: string, alg: SigningAlg, jwk: JWK): JwtSigner {
+  return createJwtSigner(kid, alg, createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' }))
 }
 
 /** A fresh key pair for `alg`: the record to store (private JWK encrypted) and the key to sign with. */
@@ -94,7 +93,7 @@ export async function generateSigningKey(alg: SigningAlg, cipher: MasterKeyCiphe
     publishUntil: null,
   }
   const privateKey = (await importJWK(privateJwk, alg, { extractable: false })) as CryptoKey
-  return { record, key: { kid, alg, privateKey, nodeKey: nodeKeyOf(privateJwk), ...(await pasetoKeyOf(alg, privateJwk)), createdAt: now } }
+  return { record, key: { kid, alg, privateKey, signJwt: jwtSignerOf(kid, alg, privateJwk), ...(await pasetoKeyOf(alg, privateJwk)), createdAt: now } }
 }
 
 /** Decrypts and imports a stored key. ERR_MASTER_KEY_MISMATCH when the master key is not the one it was stored with. */
@@ -108,7 +107,7 @@ export async function importSigningKey(record: SigningKeyRecord, cipher: MasterK
       kid: record.kid,
       alg: record.alg,
       privateKey: privateKey as CryptoKey,
-      nodeKey: nodeKeyOf(jwk),
+      signJwt: jwtSignerOf(record.kid, record.alg, jwk),
       ...(await pasetoKeyOf(record.alg, jwk)),
       createdAt: record.createdAt,
     }
