@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { SignJWT } from 'jose'
 import type { RefreshTokenStore } from '@gatehouse/store'
 import { TokenError } from './errors.js'
 import type { KeyManager } from './key-manager.js'
+import type { SigningKey } from './key-material.js'
 import type { MasterKeyCipher } from './master-key.js'
 import type { Clock, TokenAudit } from './ports.js'
 import { createRefreshChain, type RefreshChain } from './refresh-chain.js'
+import type { AccessClaims } from './access-claims.js'
 import { createPasetoSigner } from './paseto-signer.js'
 import { createTokenCache, type CachedToken } from './token-cache.js'
 
@@ -85,7 +86,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   const random = options.random ?? Math.random
   const format = options.format ?? 'jwt'
   if (format !== 'jwt' && format !== 'paseto') throw new TypeError('format must be "jwt" or "paseto"')
-  const signPaseto = format === 'paseto' ? createPasetoSigner() : undefined
+  const sign = format === 'paseto' ? createPasetoSigner() : (key: SigningKey, claims: AccessClaims) => key.signJwt(claims)
   const cache = createTokenCache(options.maxCachedSessions ?? 20_000)
   const refreshTokens = createRefreshChain(options)
   // Mints under way per session and audience: parallel requests that all miss the cache wait
@@ -100,17 +101,8 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     const iat = Math.floor(now / 1000)
     const exp = iat + accessTtlS
     const jti = randomBytes(16).toString('base64url')
-    const token = signPaseto
-      ? await signPaseto(key, { iss: issuer, aud: audience, sub: subject.userId, sid: subject.sessionId, roles: [...subject.roles], client_id: CLIENT_ID, jti, iat, exp })
-      : await new SignJWT({ sid: subject.sessionId, roles: [...subject.roles], client_id: CLIENT_ID })
-          .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-          .setIssuer(issuer)
-          .setAudience(audience)
-          .setSubject(subject.userId)
-          .setIssuedAt(iat)
-          .setExpirationTime(exp)
-          .setJti(jti)
-          .sign(key.privateKey)
+    const claims: AccessClaims = { iss: issuer, aud: audience, sub: subject.userId, sid: subject.sessionId, roles: [...subject.roles], client_id: CLIENT_ID, jti, iat, exp }
+    const token = await sign(key, claims)
     // Its own renewal point, drawn per mint (see renewJitter); never later than the floor.
     const share = renewWhenRemaining + renewJitter * Math.min(Math.max(random(), 0), 1)
     const renewAt = exp * 1000 - Math.ceil(share * accessTtlS * 1000)

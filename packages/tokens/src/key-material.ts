@@ -1,19 +1,31 @@
-import { randomBytes } from 'node:crypto'
+import { createPrivateKey, randomBytes, type JsonWebKey as NodeJwk } from 'node:crypto'
 import { base64url, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
 import { ImportSecretKeyFactory, type SecretKey as PasetoSecretKey } from 'paseto/v4/public'
 import { PublicProtocol } from 'paseto'
 import type { Millis, SigningKeyRecord } from '@gatehouse/store'
 import { TokenError } from './errors.js'
+import { createJwtSigner, type JwtSigner } from './jwt-signer.js'
 import type { MasterKeyCipher } from './master-key.js'
 
 export const SIGNING_ALGS = ['EdDSA', 'ES256', 'RS256'] as const
 export type SigningAlg = (typeof SIGNING_ALGS)[number]
 
-/** What signs: the current key, imported once and kept as a non-extractable CryptoKey. */
+/** What signs: the current key, imported once per kid and kept in the forms its signers need. */
 export interface SigningKey {
   kid: string
   alg: SigningAlg
+  /**
+   * A non-extractable WebCrypto key. Importing it through jose also proves the stored JWK fits
+   * `alg` (key type and curve); access JWTs are signed by `signJwt`.
+   */
   privateKey: CryptoKey
+  /**
+   * Signs access JWTs with this key (jwt-signer.ts), built once at import. It holds the key as a
+   * node:crypto KeyObject, which unlike the CryptoKey is exportable in memory (node has no
+   * non-extractable KeyObject); fast-jwt also keeps the PKCS#8 PEM it was built from in its
+   * module-level cache of parsed keys (at most 1000 entries) for the life of the process.
+   */
+  signJwt: JwtSigner
   /**
    * The same Ed25519 key as a PASETO v4.public secret key (EdDSA keys only), non-extractable too:
    * the paseto package cannot derive the public half from a non-extractable CryptoKey on Node 20.
@@ -61,6 +73,10 @@ async function pasetoKeyOf(alg: SigningAlg, jwk: JWK): Promise<{ pasetoKey: Pase
   return { pasetoKey: await pasetoImport.ImportSecretKey(`k4.secret.${base64url.encode(both)}`) }
 }
 
+function jwtSignerOf(kid: string, alg: SigningAlg, jwk: JWK): JwtSigner {
+  return createJwtSigner(kid, alg, createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' }))
+}
+
 /** A fresh key pair for `alg`: the record to store (private JWK encrypted) and the key to sign with. */
 export async function generateSigningKey(alg: SigningAlg, cipher: MasterKeyCipher, now: Millis): Promise<{ record: SigningKeyRecord; key: SigningKey }> {
   const kid = newKid()
@@ -76,9 +92,8 @@ export async function generateSigningKey(alg: SigningAlg, cipher: MasterKeyCiphe
     retiredAt: null,
     publishUntil: null,
   }
-  // Sign with a non-extractable copy: the process never holds an exportable private key for long.
   const privateKey = (await importJWK(privateJwk, alg, { extractable: false })) as CryptoKey
-  return { record, key: { kid, alg, privateKey, ...(await pasetoKeyOf(alg, privateJwk)), createdAt: now } }
+  return { record, key: { kid, alg, privateKey, signJwt: jwtSignerOf(kid, alg, privateJwk), ...(await pasetoKeyOf(alg, privateJwk)), createdAt: now } }
 }
 
 /** Decrypts and imports a stored key. ERR_MASTER_KEY_MISMATCH when the master key is not the one it was stored with. */
@@ -88,7 +103,14 @@ export async function importSigningKey(record: SigningKeyRecord, cipher: MasterK
   try {
     const jwk = JSON.parse(plaintext) as JWK
     const privateKey = await importJWK(jwk, record.alg, { extractable: false })
-    return { kid: record.kid, alg: record.alg, privateKey: privateKey as CryptoKey, ...(await pasetoKeyOf(record.alg, jwk)), createdAt: record.createdAt }
+    return {
+      kid: record.kid,
+      alg: record.alg,
+      privateKey: privateKey as CryptoKey,
+      signJwt: jwtSignerOf(record.kid, record.alg, jwk),
+      ...(await pasetoKeyOf(record.alg, jwk)),
+      createdAt: record.createdAt,
+    }
   } catch (cause) {
     throw new TokenError('ERR_KEY_CORRUPT', `signing key "${record.kid}" does not import as an ${record.alg} private key`, { cause })
   }

@@ -1,20 +1,8 @@
 import { PublicProtocol } from 'paseto'
 import { SignFactory } from 'paseto/v4/public'
+import type { AccessClaims } from './access-claims.js'
 import { TokenError } from './errors.js'
 import type { SigningKey } from './key-material.js'
-
-/** The claims of an access token, as both formats carry them (times in seconds since the epoch). */
-export interface AccessClaims {
-  iss: string
-  aud: string
-  sub: string
-  sid: string
-  roles: string[]
-  client_id: string
-  jti: string
-  iat: number
-  exp: number
-}
 
 const v4 = new PublicProtocol(SignFactory)
 const encoder = new TextEncoder()

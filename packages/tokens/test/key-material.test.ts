@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair } from 'jose'
+import { decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createMasterKeyCipher, createTokenCache, publicJwk } from '../src/index.js'
 import { generateSigningKey, importSigningKey } from '../src/key-material.js'
@@ -13,6 +13,22 @@ describe('key material', () => {
       expect(record).toMatchObject({ alg, createdAt: 1000, retiredAt: null, publishUntil: null, kid: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) })
       for (const m of PRIVATE_MEMBERS) expect(record.publicJwk).not.toHaveProperty(m)
       await expect(importSigningKey(record, cipher)).resolves.toMatchObject({ kid: record.kid, alg, createdAt: 1000 })
+    })
+  }
+
+  for (const alg of ['EdDSA', 'ES256', 'RS256'] as const) {
+    it(`${alg}: a generated key and the same key imported back both sign JWTs that verify with the record's public JWK`, async () => {
+      const cipher = createMasterKeyCipher('test-master-key-0123456789-abcdefghijklmn')
+      const { record, key } = await generateSigningKey(alg, cipher, 1000)
+      const imported = await importSigningKey(record, cipher)
+      const publicKey = await importJWK(publicJwk(record), alg)
+      const claims = { iss: 'i', aud: 'a', sub: 's', sid: 'x', roles: ['r'], client_id: 'gatehouse', jti: 'j', iat: 1_800_000_000, exp: 1_800_000_300 }
+      for (const signer of [key, imported]) {
+        const token = signer.signJwt(claims)
+        expect(decodeProtectedHeader(token)).toEqual({ alg, typ: 'at+jwt', kid: record.kid })
+        const { payload } = await jwtVerify(token, publicKey, { typ: 'at+jwt', algorithms: [alg], currentDate: new Date(1_800_000_000_000) })
+        expect(payload).toEqual(claims)
+      }
     })
   }
 
