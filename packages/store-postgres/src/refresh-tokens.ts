@@ -3,6 +3,7 @@ import type { Pool } from 'pg'
 import type { Millis, RefreshChainStart, RefreshChainStartResult, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { PgDb } from './db.js'
 import type { RefreshChainHints } from './refresh-chain-hints.js'
+import { createQueryBatch } from './query-batch.js'
 import { refreshTokens, sessions } from './schema.js'
 import { liveSession } from './sessions.js'
 
@@ -37,6 +38,39 @@ with live as (
   returning 1
 )
 select (select generation from inserted) as generation, (select count(*) from pruned)::int as pruned`
+
+/**
+ * RENEW_SQL for the renewals of one batch (query-batch.ts): each input row is one renewal, with
+ * its own session, presented and successor hashes, time and pruning. Each session is locked FOR
+ * SHARE and each compare-and-set matches at most its own token's row, as in RENEW_SQL; a renewal
+ * that matched nothing gets no row back, and is classified on its own, as a single one is.
+ */
+const RENEW_MANY_SQL = `
+with input as (
+  select * from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::int[], $7::bigint[], $8::int[])
+    as i(session_id, now, presented, successor, prune, keep_last, consumed_before, keep_at_most)
+), live as (
+  select s.id from sessions s join input i on s.id = i.session_id
+  where s.revoked_at is null and s.idle_expires_at > i.now and s.absolute_expires_at > i.now
+  for share of s
+), consumed as (
+  update refresh_tokens r set consumed_at = i.now, replaced_by = i.successor
+  from input i
+  where r.token_hash = i.presented and r.session_id = i.session_id and r.consumed_at is null
+    and exists (select 1 from live l where l.id = i.session_id)
+  returning r.session_id, r.generation, i.successor, i.now
+), inserted as (
+  insert into refresh_tokens (token_hash, session_id, generation, created_at)
+  select successor, session_id, generation + 1, now from consumed
+  returning token_hash, session_id, generation
+), pruned as (
+  delete from refresh_tokens r using inserted n, input i
+  where i.successor = n.token_hash and i.prune and r.session_id = n.session_id and r.consumed_at is not null
+    and r.generation < n.generation - i.keep_last
+    and (r.consumed_at < i.consumed_before or r.generation < n.generation - i.keep_at_most)
+  returning 1
+)
+select token_hash as successor, generation, (select count(*) from pruned)::int as pruned from inserted`
 
 /**
  * A session's first renewal on a process, in ONE statement: for a live session (locked FOR SHARE,
@@ -80,6 +114,42 @@ export function createRefreshTokenOps(db: PgDb & { $client: Pool }, chainHints?:
     const { rows } = await pool.query<RefreshTokenRecord>({ name: 'gatehouse_current_refresh_token', text: CURRENT_SQL, values: [sessionId] })
     return rows[0] ?? null
   }
+  // Renewals arriving together (a cohort of sessions) share one statement and one commit.
+  const renewBatched = createQueryBatch<RefreshTokenRenewal, number | null>({
+    async one(r) {
+      const p = r.prune
+      const { rows } = await pool.query<{ generation: number | null }>({
+        name: 'gatehouse_renew_refresh_token',
+        text: RENEW_SQL,
+        values: [r.sessionId, r.now, r.presentedHash, r.successorHash, p !== undefined, p?.keepLast ?? 0, p?.consumedBefore ?? 0, p?.keepAtMost ?? 0],
+      })
+      return rows[0]?.generation ?? null
+    },
+    async many(rs) {
+      const { rows } = await pool.query<{ successor: string; generation: number }>({
+        name: 'gatehouse_renew_refresh_tokens',
+        text: RENEW_MANY_SQL,
+        values: [
+          rs.map((r) => r.sessionId),
+          rs.map((r) => r.now),
+          rs.map((r) => r.presentedHash),
+          rs.map((r) => r.successorHash),
+          rs.map((r) => r.prune !== undefined),
+          rs.map((r) => r.prune?.keepLast ?? 0),
+          rs.map((r) => r.prune?.consumedBefore ?? 0),
+          rs.map((r) => r.prune?.keepAtMost ?? 0),
+        ],
+      })
+      const bySuccessor = new Map(rows.map((row) => [row.successor, row.generation]))
+      // Two renewals of one token (one session's tokens for two upstreams) name the same
+      // successor: the first is the one that renewed; the other is classified, as a loser is.
+      return rs.map((r) => {
+        const generation = bySuccessor.get(r.successorHash) ?? null
+        bySuccessor.delete(r.successorHash)
+        return generation
+      })
+    },
+  })
   return {
     async startRefreshChain(start: { sessionId: string; tokenHash: string; now: Millis }): Promise<boolean> {
       // One statement: insert generation 0 only for a live session with no token yet. Two racing
@@ -116,13 +186,7 @@ export function createRefreshTokenOps(db: PgDb & { $client: Pool }, chainHints?:
     },
     findCurrentRefreshToken: findCurrent,
     async renewRefreshToken(r: RefreshTokenRenewal): Promise<RefreshTokenRenewalResult> {
-      const p = r.prune
-      const fast = await pool.query<{ generation: number | null }>({
-        name: 'gatehouse_renew_refresh_token',
-        text: RENEW_SQL,
-        values: [r.sessionId, r.now, r.presentedHash, r.successorHash, p !== undefined, p?.keepLast ?? 0, p?.consumedBefore ?? 0, p?.keepAtMost ?? 0],
-      })
-      const generation = fast.rows[0]?.generation ?? null
+      const generation = await renewBatched(r)
       if (generation !== null) {
         return { outcome: 'renewed', successor: { tokenHash: r.successorHash, sessionId: r.sessionId, generation, createdAt: r.now, consumedAt: null, replacedBy: null } }
       }
@@ -161,6 +225,7 @@ export function createRefreshTokenOps(db: PgDb & { $client: Pool }, chainHints?:
           replacedBy: null,
         }
         await tx.insert(refreshTokens).values(successor)
+        const p = r.prune
         if (p) {
           await tx.execute(sql`
             delete from ${refreshTokens}

@@ -3,6 +3,7 @@ import { decodePreviousCredentials, encodePreviousCredentials, sessionFromColumn
 import type { Pool } from 'pg'
 import type { PgDb } from './db.js'
 import type { RefreshChainHints } from './refresh-chain-hints.js'
+import { createQueryBatch } from './query-batch.js'
 import { sessions, users } from './schema.js'
 
 type Row = typeof sessions.$inferSelect
@@ -27,9 +28,7 @@ const toRow = ({ previousCredentials, ...session }: Session) => ({
  * chain's current row (one index probe), noted for the session's first renewal on this process
  * (see refresh-chain-hints.ts): on a session-cache miss that saves the renewal a round trip.
  */
-const FIND_SESSION_WITH_USER = {
-  name: 'gatehouse_find_session_with_user',
-  text: `select s.id, s.user_id, s.credential_hash, s.previous_credentials, s.credential_rotated_at::float8 as credential_rotated_at,
+const FIND_COLUMNS = `s.id, s.user_id, s.credential_hash, s.previous_credentials, s.credential_rotated_at::float8 as credential_rotated_at,
       s.device_name, s.user_agent, s.client_ip, s.ua_family_hash, s.network_hash, s.created_at::float8 as created_at,
       s.last_seen_at::float8 as last_seen_at, s.idle_expires_at::float8 as idle_expires_at,
       s.absolute_expires_at::float8 as absolute_expires_at, s.revoked_at::float8 as revoked_at, s.revoked_reason,
@@ -40,9 +39,10 @@ const FIND_SESSION_WITH_USER = {
     left join lateral (
       select token_hash, generation, created_at from refresh_tokens
       where session_id = s.id and consumed_at is null order by generation desc limit 1
-    ) r on true
-    where s.id = $1`,
-}
+    ) r on true`
+const FIND_SESSION_WITH_USER = { name: 'gatehouse_find_session_with_user', text: `select ${FIND_COLUMNS} where s.id = $1` }
+/** The same lookup for the sessions of one batch (query-batch.ts). */
+const FIND_SESSIONS_WITH_USERS = { name: 'gatehouse_find_sessions_with_users', text: `select ${FIND_COLUMNS} where s.id = any($1::text[])` }
 
 interface JoinedRow extends SessionColumns {
   username: string
@@ -79,19 +79,32 @@ export const liveSession = (now: Millis) =>
 // against the new row version; so of racing rotations (or revocations) on any number of
 // gateways exactly one matches, and the others update nothing.
 export function createSessionOps(db: PgDb, pool: Pool, chainHints?: RefreshChainHints) {
+  const found = (id: string, row: JoinedRow | undefined): { session: Session; user: User } | null => {
+    if (row === undefined) return null
+    chainHints?.note(
+      id,
+      row.refresh_token_hash === null ? null : { tokenHash: row.refresh_token_hash, generation: row.refresh_generation!, createdAt: row.refresh_created_at! },
+    )
+    return fromJoined(row)
+  }
+  // Lookups that miss every cache together (a cohort of sessions new to this gateway) share one statement.
+  const findBatched = createQueryBatch<string, { session: Session; user: User } | null>({
+    async one(id) {
+      const { rows } = await pool.query<JoinedRow>({ ...FIND_SESSION_WITH_USER, values: [id] })
+      return found(id, rows[0])
+    },
+    async many(ids) {
+      const { rows } = await pool.query<JoinedRow>({ ...FIND_SESSIONS_WITH_USERS, values: [ids] })
+      const byId = new Map(rows.map((r) => [r.id, r]))
+      return ids.map((id) => found(id, byId.get(id)))
+    },
+  })
   return {
     async createSession(session: Session): Promise<void> {
       await db.insert(sessions).values(toRow(session))
     },
-    async findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null> {
-      const { rows } = await pool.query<JoinedRow>({ ...FIND_SESSION_WITH_USER, values: [id] })
-      const row = rows[0]
-      if (row === undefined) return null
-      chainHints?.note(
-        id,
-        row.refresh_token_hash === null ? null : { tokenHash: row.refresh_token_hash, generation: row.refresh_generation!, createdAt: row.refresh_created_at! },
-      )
-      return fromJoined(row)
+    findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null> {
+      return findBatched(id)
     },
     async findSession(id: string): Promise<Session | null> {
       const [row] = await db.select().from(sessions).where(eq(sessions.id, id))

@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull, lt } from 'drizzle-orm'
 import type { Millis, RefreshChainStart, RefreshChainStartResult, RefreshTokenPruning, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
+import { createGroupCommit } from './group-commit.js'
 import { refreshTokens, sessions } from './schema.js'
 
 const liveSession = (id: string, now: Millis) =>
@@ -51,7 +52,8 @@ export function createRefreshTokenOps(db: SqliteDb) {
   const insert = client.prepare(INSERT_SQL)
   const prune = client.prepare(PRUNE_SQL)
   const current = client.prepare<[string], RefreshTokenRow>(CURRENT_SQL)
-  const fastRenew = client.transaction((r: RefreshTokenRenewal): RefreshTokenRecord | null => {
+  // Renewals arriving together (a cohort of sessions) share one commit.
+  const fastRenew = createGroupCommit(client, (r: RefreshTokenRenewal): RefreshTokenRecord | null => {
     const consumed = consume.get(r.now, r.successorHash, r.presentedHash, r.sessionId, r.sessionId, r.now, r.now)
     if (consumed === undefined) return null
     const generation = consumed.generation + 1
@@ -101,7 +103,7 @@ export function createRefreshTokenOps(db: SqliteDb) {
       return row === undefined ? null : recordOf(row)
     },
     async renewRefreshToken(r: RefreshTokenRenewal): Promise<RefreshTokenRenewalResult> {
-      const successor = fastRenew.immediate(r)
+      const successor = await fastRenew(r)
       if (successor !== null) return { outcome: 'renewed', successor }
       return db.transaction(
         (tx): RefreshTokenRenewalResult => {

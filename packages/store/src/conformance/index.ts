@@ -84,6 +84,22 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.findSessionWithUser('missing')).toBeNull()
       })
 
+      it('lookups of many sessions arriving at once each find their own session and user', async () => {
+        // (Postgres runs a cohort's lookups as one statement.)
+        const users = await Promise.all(Array.from({ length: 4 }, (_, i) => store.createUser(newUser({ roles: [`r${i}`] }))))
+        const sessions = users.flatMap((u) => [newSession(u.id), newSession(u.id)])
+        for (const s of sessions) await store.createSession(s)
+        await store.revokeSession(sessions[3]!.id, 'logout', T0 + 1)
+        const ids = [...sessions.map((s) => s.id), 'missing', sessions[0]!.id]
+        const found = await Promise.all(ids.map((id) => store.findSessionWithUser(id)))
+        sessions.forEach((s, i) => {
+          const user = users.find((u) => u.id === s.userId)
+          expect(found[i]).toEqual({ session: i === 3 ? { ...s, revokedAt: T0 + 1, revokedReason: 'logout' } : s, user })
+        })
+        expect(found[sessions.length]).toBeNull()
+        expect(found[sessions.length + 1]).toEqual(found[0])
+      })
+
       it('a fresh lookup reads the row as stored now, after touches and rotations as after revocations', async () => {
         const u = await store.createUser(newUser())
         const s = newSession(u.id)

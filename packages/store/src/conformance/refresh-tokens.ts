@@ -139,6 +139,59 @@ export function refreshTokenConformance(store: () => Store): void {
     expect(await s.findCurrentRefreshToken(session.id)).toEqual(winner)
   })
 
+  it('renewals of many sessions arriving at once each get their own answer, as they would alone', async () => {
+    // A cohort of sessions renewing together (the stores may run them as one statement or one
+    // transaction): live chains renew, with and without pruning; an ended session, an unknown
+    // token and a consumed one are refused exactly as a renewal alone is; nothing leaks across.
+    const s = store()
+    const live = await Promise.all(Array.from({ length: 12 }, () => liveSession(s)))
+    const ended = await liveSession(s)
+    const chains = new Map<string, string[]>()
+    for (const session of [...live, ended]) {
+      const hashes = [hash(), hash(), hash(), hash()]
+      chains.set(session.id, hashes)
+      await s.startRefreshChain({ sessionId: session.id, tokenHash: hashes[0]!, now: T0 })
+      // Generation 0 consumed by 1, 1 by 2: two consumed rows before the cohort renews 2 -> 3.
+      await s.renewRefreshToken({ sessionId: session.id, presentedHash: hashes[0]!, successorHash: hashes[1]!, now: T0 })
+      await s.renewRefreshToken({ sessionId: session.id, presentedHash: hashes[1]!, successorHash: hashes[2]!, now: T0 + 1 })
+    }
+    await s.revokeSession(ended.id, 'logout', T0 + 2)
+    const now = T0 + 10
+    // Every other live session prunes down to its last consumed row (keepLast 1, nothing in the window).
+    const prune = { keepLast: 1, consumedBefore: now, keepAtMost: 1 }
+    const [consumedOne, unknownOne] = [live[10]!, live[11]!]
+    const results = await Promise.all([
+      ...live.slice(0, 10).map((session, i) => {
+        const h = chains.get(session.id)!
+        return s.renewRefreshToken({ sessionId: session.id, presentedHash: h[2]!, successorHash: h[3]!, now, ...(i % 2 === 0 ? { prune } : {}) })
+      }),
+      s.renewRefreshToken({ sessionId: ended.id, presentedHash: chains.get(ended.id)![2]!, successorHash: hash(), now }),
+      s.renewRefreshToken({ sessionId: consumedOne.id, presentedHash: chains.get(consumedOne.id)![1]!, successorHash: hash(), now }),
+      s.renewRefreshToken({ sessionId: unknownOne.id, presentedHash: hash(), successorHash: hash(), now }),
+      // Another session's current token presented for this one: unknown here.
+      s.renewRefreshToken({ sessionId: unknownOne.id, presentedHash: chains.get(ended.id)![2]!, successorHash: hash(), now }),
+    ])
+    live.slice(0, 10).forEach((session, i) => {
+      const successor = { tokenHash: chains.get(session.id)![3], sessionId: session.id, generation: 3, createdAt: now, consumedAt: null, replacedBy: null }
+      expect(results[i]).toEqual({ outcome: 'renewed', successor })
+    })
+    expect(results.slice(10)).toEqual([
+      { outcome: 'session_ended' },
+      { outcome: 'consumed', token: { tokenHash: chains.get(consumedOne.id)![1], sessionId: consumedOne.id, generation: 1, createdAt: T0, consumedAt: T0 + 1, replacedBy: chains.get(consumedOne.id)![2] } },
+      { outcome: 'unknown' },
+      { outcome: 'unknown' },
+    ])
+    for (const [i, session] of live.slice(0, 10).entries()) {
+      expect(await s.findCurrentRefreshToken(session.id)).toMatchObject({ generation: 3, tokenHash: chains.get(session.id)![3] })
+      // Generation 0 is gone where the renewal pruned (kept: only 2, the last consumed), kept where it did not.
+      const first = await s.renewRefreshToken({ sessionId: session.id, presentedHash: chains.get(session.id)![0]!, successorHash: hash(), now: now + 1 })
+      expect(first.outcome).toBe(i % 2 === 0 ? 'unknown' : 'consumed')
+    }
+    for (const session of [ended, consumedOne, unknownOne]) {
+      expect(await s.findCurrentRefreshToken(session.id)).toMatchObject({ generation: 2, tokenHash: chains.get(session.id)![2], consumedAt: null })
+    }
+  })
+
   it('refuses an ended session and an unknown or foreign token, changing nothing', async () => {
     const s = store()
     const a = await liveSession(s)
