@@ -114,6 +114,47 @@ export async function copyUsersAndSessions(from: GatewayConfig, to: GatewayConfi
   return ids.length
 }
 
+/**
+ * `count` live sessions spread over `users`, created through the store's own createSession (so a
+ * store that seals personal data seals theirs, as it does a login's), on SQLite or Postgres as
+ * `config` says, and their sealed cookies ("name=value"). For a few thousand sessions; the raw
+ * insert below is for hundreds of thousands.
+ */
+export async function createSessionsWithCookies(config: GatewayConfig, users: readonly User[], count: number): Promise<string[]> {
+  const cookie = createSessionCookie({ secrets: config.cookieSecrets, secure: config.secureCookies, ttlS: config.absoluteTtlS })
+  const store = await openStore(config, { migrate: false })
+  const now = Date.now()
+  const pairs: string[] = []
+  try {
+    for (let k = 0; k < count; k++) {
+      const sid = newSessionId()
+      const cred = newCredential()
+      await store.createSession({
+        id: sid,
+        userId: users[k % users.length]!.id,
+        credentialHash: hashCredential(cred),
+        previousCredentials: [],
+        credentialRotatedAt: now,
+        deviceName: 'bench',
+        userAgent: USER_AGENT,
+        clientIp: '127.0.0.1',
+        uaFamilyHash: null,
+        networkHash: null,
+        createdAt: now,
+        lastSeenAt: now,
+        idleExpiresAt: now + config.idleTtlS * 1000,
+        absoluteExpiresAt: now + config.absoluteTtlS * 1000,
+        revokedAt: null,
+        revokedReason: null,
+      })
+      pairs.push(`${cookie.name}=${ironSeal({ sid, cred }, config.cookieSecrets[0]!, config.absoluteTtlS)}`)
+    }
+  } finally {
+    await store.close()
+  }
+  return pairs
+}
+
 const SESSION_COLUMNS = `id, user_id, credential_hash, previous_credential_hash, credential_rotated_at, device_name,
   user_agent, client_ip, created_at, last_seen_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_reason`
 // Every session is live: created now, idle and absolute expiry ahead.

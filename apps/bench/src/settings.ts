@@ -28,6 +28,8 @@ export interface Settings {
   /** Renewals phase: the steady run before the wave, and the wave (the cohort's renewals spread over a minute). */
   renewalSteadyS: number
   renewalWaveS: number
+  /** Sessions whose first requests warm each fresh process of the renewals phase (unmeasured). */
+  renewalWarmupSessions: number
 }
 
 export const FULL: Settings = {
@@ -50,6 +52,7 @@ export const FULL: Settings = {
   massRevocations: 100_000,
   renewalSteadyS: 3,
   renewalWaveS: 60,
+  renewalWarmupSessions: 2000,
 }
 
 export const QUICK: Settings = {
@@ -69,4 +72,5 @@ export const QUICK: Settings = {
   massRevocations: 5_000,
   renewalSteadyS: 1,
   renewalWaveS: 3,
+  renewalWarmupSessions: 100,
 }
