@@ -6,26 +6,16 @@ import type { Store } from '@gatehouse/store'
 import { newSession, newUser, T0 } from '@gatehouse/store/conformance'
 import { createSqliteStore } from '@gatehouse/store-sqlite'
 import { createVerifier } from '@gatehouse/verify'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createKeyManager, createMasterKeyCipher, createTokenIssuer, SIGNING_ALGS, type KeyManager, type SigningAlg, type TokenIssuer, type TokenSubject } from '../src/index.js'
+import { Clock, closedAfterEach } from './test-fixtures.js'
 
 const ISSUER = 'https://app.example.com'
 const TTL_S = 300
 const ACTIVATION_DELAY_MS = 40_000
 const REFRESH_MS = 10_000
 
-class Clock {
-  constructor(public t = T0) {}
-  now = () => this.t
-  advance(ms: number) {
-    this.t += ms
-  }
-}
-
-const opened: Store[] = []
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.close()
-})
+const keep = closedAfterEach()
 
 interface Setup {
   clock: Clock
@@ -36,8 +26,7 @@ interface Setup {
 
 /** An issuer as the gateway builds it, on a real SQLite file, and a live session to mint for. */
 async function setup(alg: SigningAlg): Promise<Setup> {
-  const store = await createSqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'gh-jwt-signer-')), 'test.db') })
-  opened.push(store)
+  const store = keep(await createSqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'gh-jwt-signer-')), 'test.db') }))
   const clock = new Clock()
   const cipher = createMasterKeyCipher('test-master-key-0123456789-abcdefghijklmn')
   const keys = createKeyManager({ store, clock, cipher, alg, accessTtlS: TTL_S, activationDelayMs: ACTIVATION_DELAY_MS, refreshIntervalMs: REFRESH_MS })

@@ -5,7 +5,7 @@ import type { Store } from '@gatehouse/store'
 import { newSession, newUser, T0 } from '@gatehouse/store/conformance'
 import { createPostgresStore } from '@gatehouse/store-postgres'
 import { createSqliteStore, openSqlite } from '@gatehouse/store-sqlite'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 // The store package's throwaway cluster: a real Postgres for the two-gateway races.
 import { postgresForTests } from '@gatehouse/store-postgres/testing'
 import {
@@ -20,32 +20,18 @@ import {
   type TokenIssuer,
   type TokenSubject,
 } from '../src/index.js'
+import { Clock, closedAfterEach } from './test-fixtures.js'
 
 const MASTER_KEY = 'test-master-key-0123456789-abcdefghijklmn'
 const TTL_S = 300
 const TTL_MS = TTL_S * 1000
 
-class Clock {
-  constructor(public t = T0) {}
-  now = () => this.t
-  advance(ms: number) {
-    this.t += ms
-  }
-}
-
-const opened: Store[] = []
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.close()
-})
+const keep = closedAfterEach()
 
 /** A real SQLite file; `again` opens a second store on it, as a second gateway would. */
 async function sqliteFile() {
   const path = join(mkdtempSync(join(tmpdir(), 'gh-renewals-')), 'test.db')
-  const open = async () => {
-    const store = await createSqliteStore({ path })
-    opened.push(store)
-    return store
-  }
+  const open = async () => keep(await createSqliteStore({ path }))
   return { path, store: await open(), again: open }
 }
 
@@ -293,14 +279,16 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
   it('parallel mints of one session on two issuers never report reuse', async () => {
     const url = await pg.cluster!.createDatabase('renewals_parallel')
     const [a, b] = [await createPostgresStore({ url }), await createPostgresStore({ url })]
-    opened.push(a, b)
+    keep(a)
+    keep(b)
     await parallelMintsOnTwoIssuers(a, b)
   })
 
   it('a session\'s first renewal on a process believes the row its lookup saw; a stale one (consumed, or pruned) is re-read, never a reuse', async () => {
     const url = await pg.cluster!.createDatabase('renewals_hint')
     const [store, other] = [await createPostgresStore({ url }), await createPostgresStore({ url })]
-    opened.push(store, other)
+    keep(store)
+    keep(other)
     const clock = new Clock()
     const b = await issuerOn(other, clock)
     const [fresh, consumed, pruned] = [await liveSubject(store, clock), await liveSubject(store, clock), await liveSubject(store, clock)]
@@ -334,7 +322,8 @@ describe.skipIf(pg.cluster === undefined)(`two gateways on one Postgres${pg.skip
   it('a stale remembered generation is re-read, and a replayed token whose row was pruned revokes', async () => {
     const url = await pg.cluster!.createDatabase('renewals_stale')
     const [store, other] = [await createPostgresStore({ url }), await createPostgresStore({ url })]
-    opened.push(store, other)
+    keep(store)
+    keep(other)
     const clock = new Clock()
     const a = await issuerOn(store, clock)
     const b = await issuerOn(other, clock)
