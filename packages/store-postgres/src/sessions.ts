@@ -44,6 +44,20 @@ const FIND_SESSION_WITH_USER = { name: 'gatehouse_find_session_with_user', text:
 /** The same lookup for the sessions of one batch (query-batch.ts). */
 const FIND_SESSIONS_WITH_USERS = { name: 'gatehouse_find_sessions_with_users', text: `select ${FIND_COLUMNS} where s.id = any($1::text[])` }
 
+const TOUCH_SESSION = {
+  name: 'gatehouse_touch_session',
+  text: 'update sessions set last_seen_at = $2::bigint, idle_expires_at = $3::bigint where id = $1 and revoked_at is null',
+}
+/** The idle-deadline writes of one batch (query-batch.ts); a session named twice gets the later deadline. */
+const TOUCH_SESSIONS = {
+  name: 'gatehouse_touch_sessions',
+  text: `update sessions s set last_seen_at = t.last_seen_at, idle_expires_at = t.idle_expires_at
+    from (select distinct on (id) id, last_seen_at, idle_expires_at
+          from unnest($1::text[], $2::bigint[], $3::bigint[]) as i(id, last_seen_at, idle_expires_at)
+          order by id, idle_expires_at desc) t
+    where s.id = t.id and s.revoked_at is null`,
+}
+
 interface JoinedRow extends SessionColumns {
   username: string
   password_hash: string
@@ -99,6 +113,17 @@ export function createSessionOps(db: PgDb, pool: Pool, chainHints?: RefreshChain
       return ids.map((id) => found(id, byId.get(id)))
     },
   })
+  // Idle-deadline writes: a session's once a minute while it is in use, so a cohort's come
+  // together (sessions back after a pause, a restart); one statement for those of one turn.
+  const touchBatched = createQueryBatch<{ id: string; lastSeenAt: Millis; idleExpiresAt: Millis }, void>({
+    async one(t) {
+      await pool.query({ ...TOUCH_SESSION, values: [t.id, t.lastSeenAt, t.idleExpiresAt] })
+    },
+    async many(ts) {
+      await pool.query({ ...TOUCH_SESSIONS, values: [ts.map((t) => t.id), ts.map((t) => t.lastSeenAt), ts.map((t) => t.idleExpiresAt)] })
+      return ts.map(() => undefined)
+    },
+  })
   return {
     async createSession(session: Session): Promise<void> {
       await db.insert(sessions).values(toRow(session))
@@ -110,8 +135,8 @@ export function createSessionOps(db: PgDb, pool: Pool, chainHints?: RefreshChain
       const [row] = await db.select().from(sessions).where(eq(sessions.id, id))
       return row ? toSession(row) : null
     },
-    async touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis): Promise<void> {
-      await db.update(sessions).set({ lastSeenAt, idleExpiresAt }).where(and(eq(sessions.id, id), isNull(sessions.revokedAt)))
+    touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis): Promise<void> {
+      return touchBatched({ id, lastSeenAt, idleExpiresAt })
     },
     async rotateSessionCredential(id: string, r: CredentialRotation): Promise<boolean> {
       const result = await db

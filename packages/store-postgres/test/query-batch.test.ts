@@ -87,6 +87,15 @@ describe.skipIf(pg.cluster === undefined)(`a cohort's lookups and renewals in on
     expect(result[20]).toBeNull()
   })
 
+  it('twenty idle-deadline writes at once: one statement, each session its own deadline', async () => {
+    const user = await store.createUser(newUser())
+    const sessions = Array.from({ length: 20 }, () => newSession(user.id))
+    for (const s of sessions) await store.createSession(s)
+    const { names } = await statements(() => Promise.all(sessions.map((s, i) => store.touchSession(s.id, T0 + i, s.idleExpiresAt + i))))
+    expect(names).toEqual(['gatehouse_touch_sessions'])
+    for (const [i, s] of sessions.entries()) expect(await store.findSession(s.id)).toMatchObject({ lastSeenAt: T0 + i, idleExpiresAt: s.idleExpiresAt + i })
+  })
+
   it('twenty renewals at once: one statement; the loser of two renewals of one token is classified on its own', async () => {
     const user = await store.createUser(newUser())
     const sessions = Array.from({ length: 20 }, () => newSession(user.id))

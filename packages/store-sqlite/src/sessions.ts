@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
 import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type User } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
+import { createGroupCommit } from './group-commit.js'
 import { sessions } from './schema.js'
 import { SESSION_WITH_USER_SQL, splitJoinedRow, type JoinedRow } from './session-with-user.js'
 
@@ -41,6 +42,10 @@ export function createSessionOps(db: SqliteDb) {
   // The hot path's one query, on the driver directly: drizzle's row mapping cost more than the
   // query itself.
   const withUser = db.$client.prepare(SESSION_WITH_USER_SQL)
+  // Idle-deadline writes arriving together (a cohort of sessions back after a minute) share one commit.
+  const touchTogether = createGroupCommit(db.$client, (t: { id: string; lastSeenAt: Millis; idleExpiresAt: Millis }) => {
+    touch.run(t)
+  })
 
   return {
     async createSession(session: Session): Promise<void> {
@@ -54,8 +59,8 @@ export function createSessionOps(db: SqliteDb) {
       const row = byId.get({ id })
       return row ? toSession(row) : null
     },
-    async touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis): Promise<void> {
-      touch.run({ id, lastSeenAt, idleExpiresAt })
+    touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis): Promise<void> {
+      return touchTogether({ id, lastSeenAt, idleExpiresAt })
     },
     async rotateSessionCredential(id: string, r: CredentialRotation): Promise<boolean> {
       const result = db

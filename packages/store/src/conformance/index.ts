@@ -84,6 +84,18 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.findSessionWithUser('missing')).toBeNull()
       })
 
+      it('idle-deadline writes of many sessions at once each move their own session; a revoked one stays as it ended', async () => {
+        const u = await store.createUser(newUser())
+        const sessions = Array.from({ length: 6 }, () => newSession(u.id))
+        for (const s of sessions) await store.createSession(s)
+        await store.revokeSession(sessions[5]!.id, 'logout', T0 + 1)
+        await Promise.all(sessions.map((s, i) => store.touchSession(s.id, T0 + 10 + i, s.idleExpiresAt + 10 + i)))
+        for (const [i, s] of sessions.slice(0, 5).entries()) {
+          expect(await store.findSession(s.id)).toMatchObject({ lastSeenAt: T0 + 10 + i, idleExpiresAt: s.idleExpiresAt + 10 + i })
+        }
+        expect(await store.findSession(sessions[5]!.id)).toMatchObject({ lastSeenAt: sessions[5]!.lastSeenAt, revokedAt: T0 + 1 })
+      })
+
       it('lookups of many sessions arriving at once each find their own session and user', async () => {
         // (Postgres runs a cohort's lookups as one statement.)
         const users = await Promise.all(Array.from({ length: 4 }, (_, i) => store.createUser(newUser({ roles: [`r${i}`] }))))
