@@ -8,6 +8,19 @@ import { refreshTokens, sessions } from './schema.js'
 import { liveSession } from './sessions.js'
 
 /**
+ * The CTE `live`: the session `id`, if it is live at `now`, locked FOR SHARE, so a concurrent
+ * revocation waits for the statement and a successor is never stored for a session revoked
+ * before it. (Parameters as SQL placeholders, e.g. `$1`.)
+ */
+function liveSessionCte(id: string, now: string): string {
+  return `live as (
+  select id from sessions
+  where id = ${id} and revoked_at is null and idle_expires_at > ${now}::bigint and absolute_expires_at > ${now}::bigint
+  for share
+)`
+}
+
+/**
  * The steady renewal in ONE statement, one round trip, prepared once per connection: lock the
  * session row FOR SHARE if it is live (a concurrent revocation waits for this statement, so no
  * successor is stored for a session revoked before it), consume the presented token if it is
@@ -18,11 +31,7 @@ import { liveSession } from './sessions.js'
  * compare-and-set matched nothing, `generation` is null and the classifying transaction says why.
  */
 const RENEW_SQL = `
-with live as (
-  select id from sessions
-  where id = $1 and revoked_at is null and idle_expires_at > $2::bigint and absolute_expires_at > $2::bigint
-  for share
-), consumed as (
+with ${liveSessionCte('$1', '$2')}, consumed as (
   update refresh_tokens set consumed_at = $2::bigint, replaced_by = $4
   where token_hash = $3 and session_id = $1 and consumed_at is null and exists (select 1 from live)
   returning generation
@@ -82,11 +91,7 @@ select token_hash as successor, generation, (select count(*) from pruned)::int a
  * the winner's rows, so it reads the current row again in a statement of its own.
  */
 const START_RENEWED_SQL = `
-with live as (
-  select id from sessions
-  where id = $1 and revoked_at is null and idle_expires_at > $4::bigint and absolute_expires_at > $4::bigint
-  for share
-), current_row as (
+with ${liveSessionCte('$1', '$4')}, current_row as (
   select token_hash, generation, created_at, consumed_at, replaced_by from refresh_tokens
   where session_id = $1 and consumed_at is null order by generation desc limit 1
 ), started as (
