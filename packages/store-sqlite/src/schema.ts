@@ -57,13 +57,19 @@ export const sessions = sqliteTable(
 /**
  * Server-side refresh tokens: one family per session, stored only as SHA-256 hashes.
  * A consumed token keeps its row so that presenting it again is recognised as reuse.
- * `generation` numbers the chain; one token per (session, generation) is what stops two
- * racing renewals from both storing a successor, whatever the database's isolation level.
+ * `generation` numbers the chain; one token per (session, generation), the primary key, is what
+ * stops two racing renewals from both storing a successor, whatever the database's isolation level.
+ *
+ * The table is WITHOUT ROWID (in the migration; drizzle cannot say it), clustered by that key: a
+ * session's rows (its current token and at most 32 consumed ones) sit together in one b-tree
+ * page, so a renewal (consume, insert, prune) writes that one page, where a rowid table with a
+ * token-hash key wrote five or six scattered ones. Every statement names the session, so no index
+ * on the hash is needed: a session's few rows are scanned.
  */
 export const refreshTokens = sqliteTable(
   'refresh_tokens',
   {
-    tokenHash: text('token_hash').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
     sessionId: text('session_id')
       .notNull()
       .references(() => sessions.id, { onDelete: 'cascade' }),
@@ -72,7 +78,7 @@ export const refreshTokens = sqliteTable(
     consumedAt: integer('consumed_at'),
     replacedBy: text('replaced_by'),
   },
-  (t) => [uniqueIndex('refresh_tokens_session_generation_uq').on(t.sessionId, t.generation)],
+  (t) => [primaryKey({ columns: [t.sessionId, t.generation] })],
 )
 
 /**

@@ -31,14 +31,16 @@ describe('renewals that arrive together, in one shared transaction', () => {
   }
 
   it('one renewal that fails inside the shared transaction takes nothing of the others with it', async () => {
-    const { store, chains } = await cohort(6)
+    const { store, chains, path } = await cohort(6)
     const [bad] = chains
+    // A stray consumed row already holds the first session's generation 1 (written behind the
+    // store's back): its successor's insert breaks the primary key, after its compare-and-set
+    // already consumed its token.
+    const other = new Database(path)
+    other.prepare('insert into refresh_tokens (token_hash, session_id, generation, created_at, consumed_at) values (?, ?, 1, ?, ?)').run(hash(), bad!.sessionId, T0, T0)
+    other.close()
     const results = await Promise.allSettled(
-      chains.map((c, i) =>
-        // The first one's successor is another session's stored token: its insert breaks the
-        // primary key, after its compare-and-set already consumed its token.
-        store.renewRefreshToken({ sessionId: c.sessionId, presentedHash: c.first, successorHash: i === 0 ? chains[1]!.first : `next-${i}`, now: T0 + 1 }),
-      ),
+      chains.map((c, i) => store.renewRefreshToken({ sessionId: c.sessionId, presentedHash: c.first, successorHash: `next-${i}`, now: T0 + 1 })),
     )
     expect(results[0]!.status).toBe('rejected')
     for (const r of results.slice(1)) expect(r).toMatchObject({ status: 'fulfilled', value: { outcome: 'renewed' } })
