@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Session, Store, User } from '@gatehouse/store'
+import type { SessionState, Store, User } from '@gatehouse/store'
 import { createPasswordHasher } from '../src/auth/passwords.js'
 import type { GatewayConfig } from '../src/config/config.js'
 import { createCore } from '../src/core.js'
@@ -14,7 +14,7 @@ const ORIGIN = { clientIp: '203.0.113.9', userAgent: USER_AGENT }
  * lookups answer what was read first, `{ fresh: true }` reads the store.
  */
 function laggingView(store: Store) {
-  const first = new Map<string, { session: Session; user: User }>()
+  const first = new Map<string, { session: SessionState; user: User }>()
   const fresh: string[] = []
   const view: Store = {
     ...store,

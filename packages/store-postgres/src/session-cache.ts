@@ -1,9 +1,9 @@
-import type { Millis, RevocationReason, Session, SessionStore, User, UserStore } from '@gatehouse/store'
+import type { Millis, RevocationReason, Session, SessionState, SessionStore, User, UserStore } from '@gatehouse/store'
 import type { GatewayLease } from './gateway-lease.js'
 import type { Announcer } from './revocation-acks.js'
 import type { FeedInternals } from './revocation-feed.js'
 
-type Found = { session: Session; user: User }
+type Found = { session: SessionState; user: User }
 type Ops = Pick<SessionStore, 'findSessionWithUser' | 'touchSession' | 'setSessionFingerprint' | 'rotateSessionCredential' | 'revokeSession' | 'revokeUserSessions' | 'expireSessions' | 'deleteEndedSessions'> &
   Pick<UserStore, 'updateUser' | 'deleteUser'>
 

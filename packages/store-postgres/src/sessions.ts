@@ -1,8 +1,8 @@
 import { and, count, desc, eq, gt, inArray, isNull, lt, lte, ne, or } from 'drizzle-orm'
-import { decodePreviousCredentials, encodePreviousCredentials, sessionFromColumns, type SessionColumns, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type User } from '@gatehouse/store'
+import { decodePreviousCredentials, encodePreviousCredentials, sessionStateFromColumns, type SessionStateColumns, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type SessionState, type User } from '@gatehouse/store'
 import type { Pool } from 'pg'
 import type { PgDb } from './db.js'
-import type { RefreshChainHints } from './refresh-chain-hints.js'
+import type { RefreshChainHints } from '@gatehouse/store'
 import { createQueryBatch } from './query-batch.js'
 import { sessions, users } from './schema.js'
 
@@ -26,10 +26,10 @@ const toRow = ({ previousCredentials, ...session }: Session) => ({
  * as float8 (exact below 2^53), so node-postgres parses them as numbers, as drizzle's bigint
  * columns in 'number' mode do; jsonb roles arrive parsed. It also reads the session's refresh
  * chain's current row (one index probe), noted for the session's first renewal on this process
- * (see refresh-chain-hints.ts): on a session-cache miss that saves the renewal a round trip.
+ * (see @gatehouse/store's refresh-chain-hints.ts): on a session-cache miss that saves the renewal a round trip.
  */
 const FIND_COLUMNS = `s.id, s.user_id, s.credential_hash, s.previous_credentials, s.credential_rotated_at::float8 as credential_rotated_at,
-      s.device_name, s.user_agent, s.client_ip, s.ua_family_hash, s.network_hash, s.created_at::float8 as created_at,
+      s.ua_family_hash, s.network_hash, s.created_at::float8 as created_at,
       s.last_seen_at::float8 as last_seen_at, s.idle_expires_at::float8 as idle_expires_at,
       s.absolute_expires_at::float8 as absolute_expires_at, s.revoked_at::float8 as revoked_at, s.revoked_reason,
       u.username, u.password_hash, u.roles, u.suspended_at::float8 as suspended_at,
@@ -58,7 +58,7 @@ const TOUCH_SESSIONS = {
     where s.id = t.id and s.revoked_at is null`,
 }
 
-interface JoinedRow extends SessionColumns {
+interface JoinedRow extends SessionStateColumns {
   username: string
   password_hash: string
   roles: string[]
@@ -71,8 +71,8 @@ interface JoinedRow extends SessionColumns {
   refresh_created_at: number | null
 }
 
-const fromJoined = (r: JoinedRow): { session: Session; user: User } => ({
-  session: sessionFromColumns(r),
+const fromJoined = (r: JoinedRow): { session: SessionState; user: User } => ({
+  session: sessionStateFromColumns(r),
   user: {
     id: r.user_id,
     username: r.username,
@@ -93,7 +93,7 @@ export const liveSession = (now: Millis) =>
 // against the new row version; so of racing rotations (or revocations) on any number of
 // gateways exactly one matches, and the others update nothing.
 export function createSessionOps(db: PgDb, pool: Pool, chainHints?: RefreshChainHints) {
-  const found = (id: string, row: JoinedRow | undefined): { session: Session; user: User } | null => {
+  const found = (id: string, row: JoinedRow | undefined): { session: SessionState; user: User } | null => {
     if (row === undefined) return null
     chainHints?.note(
       id,
@@ -102,7 +102,7 @@ export function createSessionOps(db: PgDb, pool: Pool, chainHints?: RefreshChain
     return fromJoined(row)
   }
   // Lookups that miss every cache together (a cohort of sessions new to this gateway) share one statement.
-  const findBatched = createQueryBatch<string, { session: Session; user: User } | null>({
+  const findBatched = createQueryBatch<string, { session: SessionState; user: User } | null>({
     async one(id) {
       const { rows } = await pool.query<JoinedRow>({ ...FIND_SESSION_WITH_USER, values: [id] })
       return found(id, rows[0])
@@ -128,7 +128,7 @@ export function createSessionOps(db: PgDb, pool: Pool, chainHints?: RefreshChain
     async createSession(session: Session): Promise<void> {
       await db.insert(sessions).values(toRow(session))
     },
-    findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null> {
+    findSessionWithUser(id: string): Promise<{ session: SessionState; user: User } | null> {
       return findBatched(id)
     },
     async findSession(id: string): Promise<Session | null> {

@@ -1,5 +1,5 @@
 import { and, eq, gt, isNull, lt } from 'drizzle-orm'
-import type { Millis, RefreshChainStart, RefreshChainStartResult, RefreshTokenPruning, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
+import type { Millis, RefreshChainHints, RefreshChainStart, RefreshChainStartResult, RefreshTokenPruning, RefreshTokenRecord, RefreshTokenRenewal, RefreshTokenRenewalResult } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { createGroupCommit } from './group-commit.js'
 import { refreshTokens, sessions } from './schema.js'
@@ -46,7 +46,7 @@ const recordOf = (r: RefreshTokenRow): RefreshTokenRecord => ({
   replacedBy: r.replaced_by,
 })
 
-export function createRefreshTokenOps(db: SqliteDb) {
+export function createRefreshTokenOps(db: SqliteDb, chainHints?: RefreshChainHints) {
   const client = db.$client
   const consume = client.prepare<[number, string, string, string, string, number, number], { generation: number }>(CONSUME_SQL)
   const insert = client.prepare(INSERT_SQL)
@@ -93,6 +93,9 @@ export function createRefreshTokenOps(db: SqliteDb) {
       )
     },
     async startRenewedRefreshChain(r: RefreshChainStart): Promise<RefreshChainStartResult> {
+      // The chain's current row as this process's session lookup saw it an instant ago: no read.
+      const seen = chainHints?.take(r.sessionId)
+      if (seen !== undefined) return { started: false, current: seen, recent: true }
       // A session that has a chain (a restart, another process) is one read, without the write lock.
       const row = current.get(r.sessionId)
       if (row !== undefined) return { started: false, current: recordOf(row) }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
-import type { Millis, RevocationReason, Session, SessionStore, User, UserStore } from '@gatehouse/store'
+import type { Millis, RevocationReason, Session, SessionState, SessionStore, User, UserStore } from '@gatehouse/store'
 
-type Found = { session: Session; user: User }
+type Found = { session: SessionState; user: User }
 type Ops = Pick<SessionStore, 'findSessionWithUser' | 'touchSession' | 'setSessionFingerprint' | 'rotateSessionCredential' | 'revokeSession' | 'revokeUserSessions' | 'expireSessions' | 'deleteEndedSessions'> &
   Pick<UserStore, 'updateUser' | 'deleteUser'>
 
@@ -75,9 +75,11 @@ export function withSessionLookupCache<T extends Ops>(ops: T, client: Database.D
 
   return {
     ...ops,
-    // `fresh` needs nothing more here: `data_version` makes every lookup current.
-    async findSessionWithUser(id: string) {
+    // `data_version` makes every lookup current; `fresh` reads the row anyway, as the store's
+    // contract says (it is rare: a caller about to refuse), which also notes the chain's row.
+    async findSessionWithUser(id: string, options?: { fresh?: boolean }) {
       if (dataVersion.get() !== version) catchUp()
+      if (options?.fresh === true) forgetSession(id)
       const hit = bySession.get(id)
       if (hit !== undefined) return copy(hit)
       const before = forgets

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
-import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type User } from '@gatehouse/store'
+import { decodePreviousCredentials, encodePreviousCredentials, type CredentialRotation, type Millis, type RevocationReason, type Session, type SessionFingerprint, type SessionState, type User, type RefreshChainHints } from '@gatehouse/store'
 import type { SqliteDb } from './db.js'
 import { createGroupCommit } from './group-commit.js'
 import { sessions } from './schema.js'
@@ -26,7 +26,7 @@ const live = (now: Millis) =>
  */
 export const SESSION_CHANGES_KEPT_MS = 10 * 60_000
 
-export function createSessionOps(db: SqliteDb) {
+export function createSessionOps(db: SqliteDb, chainHints?: RefreshChainHints) {
   // A prefix by seq, so what stays is always contiguous up to the newest row, whatever the clock did.
   const pruneChanges = db.$client.prepare(`
     DELETE FROM session_changes WHERE seq <= (
@@ -51,9 +51,11 @@ export function createSessionOps(db: SqliteDb) {
     async createSession(session: Session): Promise<void> {
       db.insert(sessions).values(toRow(session)).run()
     },
-    async findSessionWithUser(id: string): Promise<{ session: Session; user: User } | null> {
+    async findSessionWithUser(id: string): Promise<{ session: SessionState; user: User } | null> {
       const row = withUser.get(id) as JoinedRow | undefined
-      return row === undefined ? null : splitJoinedRow(row)
+      if (row === undefined) return null
+      chainHints?.note(id, row.r_token_hash === null ? null : { tokenHash: row.r_token_hash, generation: row.r_generation!, createdAt: row.r_created_at! })
+      return splitJoinedRow(row)
     },
     async findSession(id: string): Promise<Session | null> {
       const row = byId.get({ id })

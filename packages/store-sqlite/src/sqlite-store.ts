@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { withPersonalData, type PersonalDataCodec, type Store } from '@gatehouse/store'
+import { createRefreshChainHints, withPersonalData, type PersonalDataCodec, type Store } from '@gatehouse/store'
 import { createAuditOps } from './audit.js'
 import { migrateSqlite } from './migrate.js'
 import { migrateSqlitePersonalData } from './personal-data-migration.js'
@@ -36,13 +36,15 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     if (options.personalData !== undefined) migrateSqlitePersonalData(db, options.personalData)
   }
   let closed = false
+  // The session lookup notes each chain's current row for the session's first renewal here.
+  const chainHints = createRefreshChainHints()
   const raw = {
     ...createUserOps(db),
-    ...createSessionOps(db),
+    ...createSessionOps(db, chainHints),
     ...createAuditOps(db),
     ...createRateLimitOps(db),
     ...createSigningKeyOps(db),
-    ...createRefreshTokenOps(db),
+    ...createRefreshTokenOps(db, chainHints),
     ...createOidcOps(db),
     ...createRevocationEntryOps(db),
     async ping() {

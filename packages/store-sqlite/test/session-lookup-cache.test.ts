@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { newSession, newUser, T0 } from '@gatehouse/store/conformance'
+import { newSession, newUser, stateOf, T0 } from '@gatehouse/store/conformance'
 import { createSqliteStore } from '../src/index.js'
 
 describe('the session lookup cache never serves a stale row', () => {
@@ -33,7 +33,7 @@ describe('the session lookup cache never serves a stale row', () => {
     const first = await store.findSessionWithUser(s.id)
     first!.session.revokedAt = 123
     first!.user.suspendedAt = 456
-    expect(await store.findSessionWithUser(s.id)).toEqual({ session: s, user: u })
+    expect(await store.findSessionWithUser(s.id)).toEqual({ session: stateOf(s), user: u })
     await store.close()
   })
 })

@@ -11,4 +11,5 @@ export { decodePreviousCredentials, encodePreviousCredentials } from './previous
 export { ERASED_PREFIX, erasedField, legacyAuditHash, personalFieldDigest } from './audit-chain.js'
 export { auditAad, sessionAad, withPersonalData, type PersonalDataCodec } from './personal-data.js'
 export { createAuditRechainer, sealSessionRow, type SessionPersonalRow } from './personal-data-migration.js'
-export { sessionFromColumns, type SessionColumns } from './session-columns.js'
+export { sessionStateFromColumns, type SessionStateColumns } from './session-columns.js'
+export { createRefreshChainHints, type RefreshChainHints } from './refresh-chain-hints.js'

@@ -1,10 +1,11 @@
-import type { RefreshTokenRecord } from '@gatehouse/store'
+import type { RefreshTokenRecord } from './types.js'
 
 /**
  * What the session lookup saw of each session's refresh chain, so that a session's first
- * renewal on this process needs one round trip (the compare-and-set) instead of two (a read of
- * the chain's current row, then the compare-and-set). The lookup reads the current row in the
- * same statement; the first renewal takes it once, if it is at most MAX_AGE_MS old.
+ * renewal on this process is one statement (the compare-and-set) instead of two (a read of the
+ * chain's current row, then the compare-and-set): on Postgres a round trip less, on SQLite a
+ * read less. The lookup reads the current row in the same statement; the first renewal takes
+ * it once, if it is at most MAX_AGE_MS old. Both dialects' stores keep one.
  *
  * A hint is only a belief (RefreshChainStartResult `recent`): when the chain moved on since,
  * the compare-and-set fails and the renewal reads the row, as with a stale remembered

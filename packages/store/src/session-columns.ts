@@ -1,20 +1,17 @@
 import { decodePreviousCredentials } from './previous-credentials.js'
-import type { RevocationReason, Session } from './types.js'
+import type { RevocationReason, SessionState } from './types.js'
 
 /**
- * A `sessions` row as both dialects' raw statements return it (snake_case, times in epoch ms):
- * the session lookup reads it with hand-written SQL, not through the ORM, because it runs on
- * every request that misses the cache.
+ * A `sessions` row as both dialects' per-request lookups return it (snake_case, times in epoch
+ * ms), without the personal columns, which that lookup does not read: hand-written SQL, not the
+ * ORM, because it runs on every request that misses the cache.
  */
-export interface SessionColumns {
+export interface SessionStateColumns {
   id: string
   user_id: string
   credential_hash: string
   previous_credentials: string
   credential_rotated_at: number
-  device_name: string
-  user_agent: string
-  client_ip: string
   ua_family_hash: string | null
   network_hash: string | null
   created_at: number
@@ -25,16 +22,13 @@ export interface SessionColumns {
   revoked_reason: string | null
 }
 
-export function sessionFromColumns(r: SessionColumns): Session {
+export function sessionStateFromColumns(r: SessionStateColumns): SessionState {
   return {
     id: r.id,
     userId: r.user_id,
     credentialHash: r.credential_hash,
     previousCredentials: decodePreviousCredentials(r.previous_credentials),
     credentialRotatedAt: r.credential_rotated_at,
-    deviceName: r.device_name,
-    userAgent: r.user_agent,
-    clientIp: r.client_ip,
     uaFamilyHash: r.ua_family_hash,
     networkHash: r.network_hash,
     createdAt: r.created_at,

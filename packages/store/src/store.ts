@@ -15,6 +15,7 @@ import type {
   RevocationQuery,
   RevocationReason,
   Session,
+  SessionState,
   SessionFingerprint,
   SigningKeyRecord,
   User,
@@ -45,8 +46,9 @@ export interface SessionStore {
    * changed session is dropped before the write that did it returns), but may lag in the strict
    * direction (another gateway's rotation or touch); `fresh` reads the database itself, for a
    * caller about to refuse or write on what it read. The objects returned must not be changed.
+   * The session comes without its personal fields (SessionState): `findSession` has them.
    */
-  findSessionWithUser(id: string, options?: { fresh?: boolean }): Promise<{ session: Session; user: User } | null>
+  findSessionWithUser(id: string, options?: { fresh?: boolean }): Promise<{ session: SessionState; user: User } | null>
   /** Records activity: last seen and the slid idle expiry. No-op on a revoked session. */
   touchSession(id: string, lastSeenAt: Millis, idleExpiresAt: Millis): Promise<void>
   /**

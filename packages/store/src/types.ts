@@ -80,6 +80,17 @@ export interface Session {
   revokedReason: RevocationReason | null
 }
 
+/** The fields of a session that are personal data: sealed at rest (see PersonalDataCodec). */
+export type SessionPersonalField = 'deviceName' | 'userAgent' | 'clientIp'
+
+/**
+ * A session without its personal fields: what the lookup on every request reads
+ * (`findSessionWithUser`). Nothing on that path needs them, so they are neither read nor
+ * decrypted there; the screens that show them read the whole session (`findSession`,
+ * `listActiveSessions`).
+ */
+export type SessionState = Omit<Session, SessionPersonalField>
+
 export interface PreviousCredential {
   /** SHA-256 (hex) of a rotated-out credential. */
   hash: string

@@ -1,4 +1,4 @@
-import type { Session, SessionFingerprint } from '@gatehouse/store'
+import type { SessionState, SessionFingerprint } from '@gatehouse/store'
 import type { AuditOrigin } from '../audit.js'
 import type { Clock } from '../clock.js'
 import type { Fingerprinter } from './fingerprint.js'
@@ -20,12 +20,12 @@ export interface AnomalyDetector {
    * On every authenticated request: two memoised hash lookups and two string comparisons;
    * undefined (nothing allocated) while the session looks as it did at login.
    */
-  inspect(session: Session, origin: AuditOrigin): Anomaly | undefined
+  inspect(session: SessionState, origin: AuditOrigin): Anomaly | undefined
   /**
    * A 403 for a route the session's roles do not allow. Counted in memory, per session and per
    * gateway; the answer is the anomaly once `count` of them fall within `windowS`.
    */
-  forbidden(session: Session): Anomaly | undefined
+  forbidden(session: SessionState): Anomaly | undefined
 }
 
 const RANK: Record<AnomalyAction, number> = { ignore: 0, flag: 1, revoke: 2 }

@@ -1,5 +1,5 @@
 import type { ProxyTarget } from '../proxy/path-safety.js'
-import type { Session, User } from '@gatehouse/store'
+import type { SessionState, User } from '@gatehouse/store'
 
 /** The variables the gateway's middleware sets on the context. */
 export interface AppVariables {
@@ -18,7 +18,8 @@ export interface AppVariables {
 }
 
 export interface AuthContext {
-  session: Session
+  /** Without its personal fields (see SessionState): `/auth/session` reads those itself. */
+  session: SessionState
   user: User
 }
 

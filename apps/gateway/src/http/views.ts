@@ -1,4 +1,4 @@
-import type { AuditEvent, Session, User } from '@gatehouse/store'
+import type { AuditEvent, Session, SessionState, User } from '@gatehouse/store'
 import { deviceNameFromUserAgent } from '../session/device-name.js'
 import { networkOf } from './network.js'
 
@@ -20,7 +20,7 @@ export function adminUserView(user: User) {
   }
 }
 
-export function sessionView(session: Session) {
+export function sessionView(session: SessionState & Pick<Session, 'deviceName'>) {
   return {
     id: session.id,
     deviceName: session.deviceName,

@@ -1,4 +1,4 @@
-import type { PreviousCredential, RevocationReason, Session, Store, User } from '@gatehouse/store'
+import type { PreviousCredential, RevocationReason, Session, SessionState, Store, User } from '@gatehouse/store'
 import type { Anomaly, AnomalyDetector } from '../anomaly/detector.js'
 import type { AuditLog, AuditOrigin } from '../audit.js'
 import type { Clock } from '../clock.js'
@@ -63,13 +63,13 @@ function predecessorsAfterRotation(retired: string, previous: readonly PreviousC
 /** What the presented credential is to a session: its current one, a predecessor within the grace, or neither. */
 type CredentialStanding = 'current' | 'in_grace' | 'refused'
 
-function standing(session: Session, presented: string, now: number, graceMs: number): CredentialStanding {
+function standing(session: SessionState, presented: string, now: number, graceMs: number): CredentialStanding {
   if (sameHash(session.credentialHash, presented)) return 'current'
   return inGrace(session.previousCredentials, presented, now, graceMs) ? 'in_grace' : 'refused'
 }
 
 /** Whether what was read would refuse the request or end the session (expired, reuse). */
-function refusable(found: { session: Session; user: User } | null, credential: CredentialStanding, now: number): boolean {
+function refusable(found: { session: SessionState; user: User } | null, credential: CredentialStanding, now: number): boolean {
   if (found === null) return true
   const { session, user } = found
   if (session.revokedAt !== null || user.suspendedAt !== null) return true
@@ -80,7 +80,7 @@ function refusable(found: { session: Session; user: User } | null, credential: C
 export type AuthFailure = 'no_cookie' | 'bad_cookie' | 'unknown_session' | 'revoked' | 'expired' | 'reuse_detected' | 'anomaly'
 
 export type AuthResult =
-  | { ok: true; session: Session; user: User; setCookie?: string }
+  | { ok: true; session: SessionState; user: User; setCookie?: string }
   | { ok: false; failure: AuthFailure; clearCookie: boolean; /** Why the session it named ended, when known. */ reason?: string }
 
 export interface StartedSession {
@@ -100,7 +100,7 @@ export interface SessionManager {
    * session's baseline to what it looks like now, a revoke ends it (reason 'anomaly'). True when
    * the session was ended.
    */
-  reportAnomaly(session: Session, anomaly: Anomaly, origin: AuditOrigin): Promise<boolean>
+  reportAnomaly(session: SessionState, anomaly: Anomaly, origin: AuditOrigin): Promise<boolean>
   /** Ends every session past its expiry (reason 'expired', audited); returns how many. */
   expireDue(): Promise<number>
   /** Drops what is cached in memory for sessions that ended elsewhere (another gateway, the CLI). */
@@ -148,7 +148,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return opened
   }
 
-  const setCookieFor = async (payload: CookiePayload, s: Session, now: number) =>
+  const setCookieFor = async (payload: CookiePayload, s: SessionState, now: number) =>
     cookie.serialize(await cookie.seal(payload), (s.absoluteExpiresAt - now) / 1000)
 
   async function revoke(sessionId: string, reason: RevocationReason, origin: AuditOrigin & { userId: string }) {
@@ -159,7 +159,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return true
   }
 
-  async function reportAnomaly(session: Session, anomaly: Anomaly, origin: AuditOrigin) {
+  async function reportAnomaly(session: SessionState, anomaly: Anomaly, origin: AuditOrigin) {
     const flag = () =>
       audit('session.anomaly', {
         userId: session.userId,

@@ -1,11 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { NewUser, Session } from '../types.js'
+import type { NewUser, Session, SessionState } from '../types.js'
 
 export const T0 = 1_800_000_000_000
 
 export function newUser(overrides: Partial<NewUser> = {}): NewUser {
   const id = randomUUID()
   return { id, username: `user-${id.slice(0, 8)}`, passwordHash: '$argon2id$fake', roles: ['user'], createdAt: T0, ...overrides }
+}
+
+/** What the per-request lookup (findSessionWithUser) gives back of a session: no personal field. */
+export function stateOf({ deviceName: _d, userAgent: _u, clientIp: _c, ...state }: Session): SessionState {
+  return state
 }
 
 export function newSession(userId: string, overrides: Partial<Session> = {}): Session {

@@ -104,6 +104,28 @@ export function refreshTokenConformance(store: () => Store): void {
     for (const r of results) if (!r.started) expect(r).toEqual({ started: false, current: successor })
   })
 
+  it('a session lookup notes the chain\'s current row: the first renewed start after it answers that row once, as recent', async () => {
+    const s = store()
+    const session = await liveSession(s)
+    const start = () => s.startRenewedRefreshChain({ sessionId: session.id, firstHash: hash(), successorHash: hash(), now: T0 })
+    // No chain when looked up: nothing believed, the chain is started.
+    await s.findSessionWithUser(session.id)
+    const started = await start()
+    expect(started).toMatchObject({ started: true, successor: { generation: 1 } })
+    const current = started.started ? started.successor : undefined
+    // (A cached session is not read again: `fresh`, as a lookup that misses the cache.)
+    await s.findSessionWithUser(session.id, { fresh: true })
+    expect(await start()).toEqual({ started: false, current, recent: true })
+    expect(await start()).toEqual({ started: false, current })
+    // A hint the chain moved past is only a belief: renewing it fails without harm, as a stale one.
+    await s.findSessionWithUser(session.id, { fresh: true })
+    const renewed = await s.renewRefreshToken({ sessionId: session.id, presentedHash: current!.tokenHash, successorHash: hash(), now: T0 + 1 })
+    expect(renewed.outcome).toBe('renewed')
+    const stale = await start()
+    expect(stale).toEqual({ started: false, current, recent: true })
+    expect((await s.renewRefreshToken({ sessionId: session.id, presentedHash: current!.tokenHash, successorHash: hash(), now: T0 + 2 })).outcome).toBe('consumed')
+  })
+
   it('renewal consumes the presented token and stores its successor', async () => {
     const s = store()
     const session = await liveSession(s)
