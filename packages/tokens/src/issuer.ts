@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import type { RefreshTokenStore } from '@gatehouse/store'
 import { TokenError } from './errors.js'
 import type { KeyManager } from './key-manager.js'
@@ -9,6 +8,7 @@ import { createRefreshChain, type RefreshChain } from './refresh-chain.js'
 import type { AccessClaims } from './access-claims.js'
 import { createPasetoSigner } from './paseto-signer.js'
 import { createTokenCache, type CachedToken } from './token-cache.js'
+import { createTokenIdSource } from './token-ids.js'
 
 /** GATEHOUSE_TOKEN_FORMAT: RFC 9068 JWTs, or the same claims as PASETO v4.public. */
 export type TokenFormat = 'jwt' | 'paseto'
@@ -88,6 +88,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   if (format !== 'jwt' && format !== 'paseto') throw new TypeError('format must be "jwt" or "paseto"')
   const sign = format === 'paseto' ? createPasetoSigner() : (key: SigningKey, claims: AccessClaims) => key.signJwt(claims)
   const cache = createTokenCache(options.maxCachedSessions ?? 20_000)
+  const tokenId = createTokenIdSource()
   const refreshTokens = createRefreshChain(options)
   // Mints under way per session and audience: parallel requests that all miss the cache wait
   // for one renewal and one signature instead of racing each other.
@@ -100,7 +101,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     const now = clock.now()
     const iat = Math.floor(now / 1000)
     const exp = iat + accessTtlS
-    const jti = randomBytes(16).toString('base64url')
+    const jti = tokenId()
     const claims: AccessClaims = { iss: issuer, aud: audience, sub: subject.userId, sid: subject.sessionId, roles: [...subject.roles], client_id: CLIENT_ID, jti, iat, exp }
     const token = await sign(key, claims)
     // Its own renewal point, drawn per mint (see renewJitter); never later than the floor.

@@ -133,7 +133,7 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
    * The session's chain as this process first meets it: started already renewed (generation 0
    * consumed by 1, one store call) when it has none, else its current row, master-key checked.
    */
-  async function open(sessionId: string): Promise<{ started: true; generation: number } | { started: false; generation: number; recent: boolean }> {
+  async function open(sessionId: string): Promise<{ started: true; generation: number } | { started: false; generation: number; hash: string; recent: boolean }> {
     const started = await store.startRenewedRefreshChain({
       sessionId,
       firstHash: sha256(derive(sessionId, 0)),
@@ -150,7 +150,8 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
       throw new TokenError('ERR_MASTER_KEY_MISMATCH', 'GATEHOUSE_MASTER_KEY does not derive the refresh tokens in the store')
     }
     remember(sessionId, row.generation)
-    return { started: false, generation: row.generation, recent: started.recent === true }
+    // The row's hash is token(session, generation)'s, just checked: the renewal presents it as is.
+    return { started: false, generation: row.generation, hash: row.tokenHash, recent: started.recent === true }
   }
 
   async function current(sessionId: string): Promise<RefreshTokenHandle> {
@@ -164,10 +165,10 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
    * (the chain advanced elsewhere long ago, or the row was pruned): not a reuse by anyone; the
    * caller reads the current row and renews that, as without memory.
    */
-  async function believed(subject: { sessionId: string; userId: string }, generation: number): Promise<RenewalResult | undefined> {
+  async function believed(subject: { sessionId: string; userId: string }, generation: number, presentedHash?: string): Promise<RenewalResult | undefined> {
     const { sessionId } = subject
     const now = clock.now()
-    const result = await consume(sessionId, generation, derive(sessionId, generation), now)
+    const result = await consume(sessionId, generation, presentedHash ?? sha256(derive(sessionId, generation)), now)
     if (result.outcome === 'renewed') {
       remember(sessionId, result.successor.generation)
       return { renewed: true, generation: result.successor.generation }
@@ -183,10 +184,10 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
     return undefined
   }
 
-  const consume = (sessionId: string, generation: number, presented: string, now: number) =>
+  const consume = (sessionId: string, generation: number, presentedHash: string, now: number) =>
     store.renewRefreshToken({
       sessionId,
-      presentedHash: sha256(presented),
+      presentedHash,
       successorHash: sha256(derive(sessionId, generation + 1)),
       now,
       prune: { keepLast: KEEP_LAST, consumedBefore: now - raceWindowMs, keepAtMost: KEEP_AT_MOST },
@@ -208,6 +209,7 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
     async renew(subject, presented) {
       const { sessionId } = subject
       let generation: number | null
+      let presentedHash: string
       if (presented === undefined) {
         // The steady path: one compare-and-set with the remembered generation.
         const known = remembered.get(sessionId)
@@ -221,16 +223,20 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
         let opened = await open(sessionId)
         if (opened.started) return { renewed: true, generation: opened.generation }
         if (opened.recent) {
-          const renewed = await believed(subject, opened.generation)
+          const renewed = await believed(subject, opened.generation, opened.hash)
           if (renewed !== undefined) return renewed
           opened = await open(sessionId)
           if (opened.started) return { renewed: true, generation: opened.generation }
         }
         generation = opened.generation
-      } else generation = generationOf(sessionId, presented)
-      if (generation === null) throw new TokenError('ERR_REFRESH_TOKEN_UNKNOWN', 'not a refresh token of this session')
+        presentedHash = opened.hash
+      } else {
+        generation = generationOf(sessionId, presented)
+        if (generation === null) throw new TokenError('ERR_REFRESH_TOKEN_UNKNOWN', 'not a refresh token of this session')
+        presentedHash = sha256(presented)
+      }
       const now = clock.now()
-      const result = await consume(sessionId, generation, presented ?? derive(sessionId, generation), now)
+      const result = await consume(sessionId, generation, presentedHash, now)
       switch (result.outcome) {
         case 'renewed':
           remember(sessionId, result.successor.generation)
