@@ -5,7 +5,9 @@ import { openSqlite } from '@gatehouse/store-sqlite'
 import { createPasswordHasher } from '../../gateway/src/auth/passwords.js'
 import type { GatewayConfig } from '../../gateway/src/config/config.js'
 import { loadConfig } from '../../gateway/src/config/env.js'
+import { createFingerprinter } from '../../gateway/src/anomaly/fingerprint.js'
 import { openStore } from '../../gateway/src/open-store.js'
+import { personalDataCodec } from '../../gateway/src/privacy/personal-data.js'
 import { createSessionCookie } from '../../gateway/src/session/cookie.js'
 import { hashCredential, newCredential, newSessionId } from '../../gateway/src/session/credential.js'
 import { ironSeal } from './fast-seal.js'
@@ -125,6 +127,10 @@ export async function createSessionsWithCookies(config: GatewayConfig, users: re
   const store = await openStore(config, { migrate: false })
   const now = Date.now()
   const pairs: string[] = []
+  // The anomaly baseline a login over HTTP records (the bench's user agent, from 127.0.0.1), so
+  // that these sessions' requests take the path logged-in sessions' requests take.
+  const fingerprinter = createFingerprinter(personalDataCodec(config.masterKey))
+  const fingerprint = { uaFamilyHash: fingerprinter.uaFamilyHash(USER_AGENT), networkHash: fingerprinter.networkHash('127.0.0.1') }
   try {
     for (let k = 0; k < count; k++) {
       const sid = newSessionId()
@@ -138,8 +144,7 @@ export async function createSessionsWithCookies(config: GatewayConfig, users: re
         deviceName: 'bench',
         userAgent: USER_AGENT,
         clientIp: '127.0.0.1',
-        uaFamilyHash: null,
-        networkHash: null,
+        ...fingerprint,
         createdAt: now,
         lastSeenAt: now,
         idleExpiresAt: now + config.idleTtlS * 1000,
