@@ -203,6 +203,10 @@ export interface RefreshTokenRenewal {
 }
 
 /** A chain started already renewed: generation 0 consumed by generation 1 (see startRenewedRefreshChain). */
+/**
+ * A store reads the two hashes only when it starts the chain (the caller may compute them
+ * lazily, in getters: a session that already has a chain does not need them).
+ */
 export interface RefreshChainStart {
   sessionId: string
   /** Hash of the generation-0 token, stored consumed at `now`. */

@@ -134,10 +134,18 @@ export function createRefreshChain(options: RefreshChainOptions): RefreshChain {
    * consumed by 1, one store call) when it has none, else its current row, master-key checked.
    */
   async function open(sessionId: string): Promise<{ started: true; generation: number } | { started: false; generation: number; hash: string; recent: boolean }> {
+    // Tokens 0 and 1 matter only if the store starts the chain here; a session that has one (the
+    // usual first request on a process) does not pay their two derivations and hashes.
+    let pair: readonly [string, string] | undefined
+    const hashes = () => (pair ??= [sha256(derive(sessionId, 0)), sha256(derive(sessionId, 1))])
     const started = await store.startRenewedRefreshChain({
       sessionId,
-      firstHash: sha256(derive(sessionId, 0)),
-      successorHash: sha256(derive(sessionId, 1)),
+      get firstHash() {
+        return hashes()[0]
+      },
+      get successorHash() {
+        return hashes()[1]
+      },
       now: clock.now(),
     })
     if (started.started) {
