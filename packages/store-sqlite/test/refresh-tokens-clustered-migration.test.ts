@@ -1,24 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { SQLITE_MIGRATIONS } from '../src/index.js'
-
-/** Runs one migration file the way drizzle does: statement by statement. */
-function apply(db: Database.Database, file: string) {
-  for (const statement of readFileSync(join(SQLITE_MIGRATIONS, file), 'utf8').split('--> statement-breakpoint')) {
-    if (statement.trim() !== '') db.exec(statement)
-  }
-}
+import { applyMigration, migrationFiles } from './migration-files.js'
 
 describe('the refresh_tokens_clustered migration', () => {
   it('keeps every refresh-token row, clusters the table by (session, generation), and keeps its guarantees', () => {
-    const files = readdirSync(SQLITE_MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()
+    const files = migrationFiles()
     const at = files.findIndex((f) => f.endsWith('_refresh_tokens_clustered.sql'))
     expect(at).toBeGreaterThan(0)
     const db = new Database(':memory:')
     db.pragma('foreign_keys = ON')
-    for (const file of files.slice(0, at)) apply(db, file)
+    for (const file of files.slice(0, at)) applyMigration(db, file)
     db.exec(`insert into users (id, username, password_hash, roles, password_changed_at, created_at, updated_at) values ('u', 'alice', 'x', '["user"]', 0, 0, 0)`)
     const session = db.prepare(`insert into sessions (id, user_id, credential_hash, credential_rotated_at, device_name, user_agent, client_ip,
       created_at, last_seen_at, idle_expires_at, absolute_expires_at) values (?, 'u', 'c', 0, 'd', 'ua', '127.0.0.1', 0, 0, 9999999, 9999999)`)
@@ -30,7 +21,7 @@ describe('the refresh_tokens_clustered migration', () => {
     token.run('h2-0', 's2', 0, 30, null, null)
     const before = db.prepare('select * from refresh_tokens order by session_id, generation').all()
 
-    apply(db, files[at]!)
+    applyMigration(db, files[at]!)
 
     expect(db.prepare('select * from refresh_tokens order by session_id, generation').all()).toEqual(before)
     const { sql } = db.prepare(`select sql from sqlite_master where name = 'refresh_tokens'`).get() as { sql: string }
