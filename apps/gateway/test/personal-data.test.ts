@@ -44,6 +44,10 @@ describe('personal identifiers at rest (SQLite)', () => {
     const { gw, alice, cookie, admin } = await probeScene()
     const own = (await (await gw.request('/auth/sessions', { cookie, headers: { 'user-agent': PROBE_UA } })).json()) as { sessions: Array<Record<string, unknown>> }
     expect(own.sessions).toEqual([expect.objectContaining({ deviceName: PROBE_DEVICE, userAgent: PROBE_UA, current: true })])
+    // The session check shows the device name, opened by the per-request lookup (which reads no
+    // user agent or address).
+    const current = (await (await gw.request('/auth/session', { cookie, headers: { 'user-agent': PROBE_UA } })).json()) as { session: Record<string, unknown> }
+    expect(current.session.deviceName).toBe(PROBE_DEVICE)
 
     const sessions = (await (await gw.request(`/admin/users/${alice.id}/sessions`, { cookie: admin })).json()) as { sessions: Array<Record<string, unknown>> }
     expect(sessions.sessions).toEqual([expect.objectContaining({ deviceName: PROBE_DEVICE, userAgent: PROBE_UA, clientIp: PROBE_IP })])

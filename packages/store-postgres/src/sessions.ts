@@ -29,7 +29,7 @@ const toRow = ({ previousCredentials, ...session }: Session) => ({
  * (see @gatehouse/store's refresh-chain-hints.ts): on a session-cache miss that saves the renewal a round trip.
  */
 const FIND_COLUMNS = `s.id, s.user_id, s.credential_hash, s.previous_credentials, s.credential_rotated_at::float8 as credential_rotated_at,
-      s.ua_family_hash, s.network_hash, s.created_at::float8 as created_at,
+      s.device_name, s.ua_family_hash, s.network_hash, s.created_at::float8 as created_at,
       s.last_seen_at::float8 as last_seen_at, s.idle_expires_at::float8 as idle_expires_at,
       s.absolute_expires_at::float8 as absolute_expires_at, s.revoked_at::float8 as revoked_at, s.revoked_reason,
       u.username, u.password_hash, u.roles, u.suspended_at::float8 as suspended_at,

@@ -1,11 +1,11 @@
 import { sessionStateFromColumns, type SessionStateColumns, type SessionState, type User } from '@gatehouse/store'
 
-// No personal column (device name, user agent, client address): nothing on a request reads them.
+// Neither the user agent nor the client address: nothing on a request reads them.
 // It also reads the session's refresh chain's current row (its rows are clustered by session),
 // noted for the session's first renewal on this process (@gatehouse/store's refresh-chain-hints.ts).
 export const SESSION_WITH_USER_SQL = `
 SELECT s.id, s.user_id, s.credential_hash, s.previous_credentials, s.credential_rotated_at,
-       s.ua_family_hash, s.network_hash, s.created_at, s.last_seen_at, s.idle_expires_at,
+       s.device_name, s.ua_family_hash, s.network_hash, s.created_at, s.last_seen_at, s.idle_expires_at,
        s.absolute_expires_at, s.revoked_at, s.revoked_reason,
        u.username AS u_username, u.password_hash AS u_password_hash, u.roles AS u_roles,
        u.suspended_at AS u_suspended_at, u.password_changed_at AS u_password_changed_at,

@@ -3,8 +3,8 @@ import type { RevocationReason, SessionState } from './types.js'
 
 /**
  * A `sessions` row as both dialects' per-request lookups return it (snake_case, times in epoch
- * ms), without the personal columns, which that lookup does not read: hand-written SQL, not the
- * ORM, because it runs on every request that misses the cache.
+ * ms), without the user agent and client address, which that lookup does not read: hand-written
+ * SQL, not the ORM, because it runs on every request that misses the cache.
  */
 export interface SessionStateColumns {
   id: string
@@ -12,6 +12,7 @@ export interface SessionStateColumns {
   credential_hash: string
   previous_credentials: string
   credential_rotated_at: number
+  device_name: string
   ua_family_hash: string | null
   network_hash: string | null
   created_at: number
@@ -29,6 +30,7 @@ export function sessionStateFromColumns(r: SessionStateColumns): SessionState {
     credentialHash: r.credential_hash,
     previousCredentials: decodePreviousCredentials(r.previous_credentials),
     credentialRotatedAt: r.credential_rotated_at,
+    deviceName: r.device_name,
     uaFamilyHash: r.ua_family_hash,
     networkHash: r.network_hash,
     createdAt: r.created_at,

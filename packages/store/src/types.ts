@@ -80,16 +80,13 @@ export interface Session {
   revokedReason: RevocationReason | null
 }
 
-/** The fields of a session that are personal data: sealed at rest (see PersonalDataCodec). */
-export type SessionPersonalField = 'deviceName' | 'userAgent' | 'clientIp'
-
 /**
- * A session without its personal fields: what the lookup on every request reads
- * (`findSessionWithUser`). Nothing on that path needs them, so they are neither read nor
- * decrypted there; the screens that show them read the whole session (`findSession`,
- * `listActiveSessions`).
+ * A session as the lookup on every request reads it (`findSessionWithUser`): without the user
+ * agent and client address it was created from. Nothing on that path needs them, so they are
+ * neither read nor decrypted there; the device and admin lists read whole sessions
+ * (`findSession`, `listActiveSessions`). The device name stays: `GET /auth/session` shows it.
  */
-export type SessionState = Omit<Session, SessionPersonalField>
+export type SessionState = Omit<Session, 'userAgent' | 'clientIp'>
 
 export interface PreviousCredential {
   /** SHA-256 (hex) of a rotated-out credential. */

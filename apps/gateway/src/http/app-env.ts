@@ -18,7 +18,7 @@ export interface AppVariables {
 }
 
 export interface AuthContext {
-  /** Without its personal fields (see SessionState): `/auth/session` reads those itself. */
+  /** Without the user agent and address it was created from (see SessionState). */
   session: SessionState
   user: User
 }

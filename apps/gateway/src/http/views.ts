@@ -20,7 +20,7 @@ export function adminUserView(user: User) {
   }
 }
 
-export function sessionView(session: SessionState & Pick<Session, 'deviceName'>) {
+export function sessionView(session: SessionState) {
   return {
     id: session.id,
     deviceName: session.deviceName,

@@ -8,8 +8,8 @@ export function newUser(overrides: Partial<NewUser> = {}): NewUser {
   return { id, username: `user-${id.slice(0, 8)}`, passwordHash: '$argon2id$fake', roles: ['user'], createdAt: T0, ...overrides }
 }
 
-/** What the per-request lookup (findSessionWithUser) gives back of a session: no personal field. */
-export function stateOf({ deviceName: _d, userAgent: _u, clientIp: _c, ...state }: Session): SessionState {
+/** What the per-request lookup (findSessionWithUser) gives back of a session: no user agent or address. */
+export function stateOf({ userAgent: _u, clientIp: _c, ...state }: Session): SessionState {
   return state
 }
 

@@ -76,8 +76,8 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         await store.createSession(s)
         const found = await store.findSessionWithUser(s.id)
         expect(found).toEqual({ session: stateOf(s), user: u })
-        // The lookup on every request does not carry the personal fields; findSession does.
-        for (const field of ['deviceName', 'userAgent', 'clientIp']) expect(found!.session).not.toHaveProperty(field)
+        // The lookup on every request carries neither the user agent nor the address; findSession does.
+        for (const field of ['userAgent', 'clientIp']) expect(found!.session).not.toHaveProperty(field)
         await store.revokeSession(s.id, 'logout', T0 + 1)
         const suspended = await store.updateUser(u.id, { suspendedAt: T0 + 2, roles: ['c'] }, T0 + 2)
         expect(await store.findSessionWithUser(s.id)).toEqual({
