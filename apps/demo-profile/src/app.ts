@@ -1,4 +1,4 @@
-import { verifiedHeader } from './verified-header.js'
+import { verifiedHeader } from '@gatehouse/demo-service'
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { GatehouseVerifier } from '@gatehouse/verify'
