@@ -11,7 +11,6 @@ export interface DemoServiceOptions {
   defaultPort: number
   /** The service's own routes, behind its verifier (whatever context variables its app declares). */
   createApp(deps: { verifier: GatehouseVerifier }): Hono<any, any, any>
-  env?: Record<string, string | undefined>
 }
 
 /**
@@ -21,7 +20,7 @@ export interface DemoServiceOptions {
  * while its copy of that feed is stale) and unknown paths with a problem.
  */
 export function startDemoService(o: DemoServiceOptions): void {
-  const env = o.env ?? process.env
+  const env = process.env
   // The gateway's own address (for its JWKS) and its public origin (the tokens' issuer) may differ.
   const gateway = env.GATEHOUSE_URL ?? 'http://127.0.0.1:8080'
   const issuer = env.GATEHOUSE_PUBLIC_ORIGIN ?? 'http://localhost:8080'
